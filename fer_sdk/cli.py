@@ -1,0 +1,192 @@
+"""The ``fer-sdk`` command: a thin layer over the public API.
+
+Subcommands: ``predict`` (images), ``plugins`` (list components), ``train``
+(the training recipe) and ``evaluate`` (metrics on a labelled split).
+Exit codes: 0 success, 1 when some input could not be processed, 2 for usage
+errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def read_image(path: Path) -> np.ndarray | None:
+    """Read an image file as BGR (or gray) uint8; ``None`` when it cannot be read as an image."""
+    import cv2
+
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except OSError:
+        return None
+    if data.size == 0:
+        return None
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    return img if img is not None and img.size else None
+
+
+def _annotate_path(out: Path, image: Path, many: bool) -> Path:
+    return out.with_name(f"{out.stem}-{image.stem}{out.suffix or '.png'}") if many else out
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import cv2
+
+    from fer_sdk import EmotionRecognizer, FerSdkError, annotate
+
+    try:
+        rec = EmotionRecognizer(
+            detector=args.detector, preprocessor=args.preprocessor, classifier=args.classifier, max_faces=args.max_faces
+        )
+    except FerSdkError as exc:
+        print(f"fer-sdk: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    status = EXIT_OK
+    many = len(args.images) > 1
+    for path in args.images:
+        img = read_image(path)
+        if img is None:
+            reason = "no such file" if not path.exists() else "not a readable image"
+            print(f"fer-sdk: error: {path}: {reason}", file=sys.stderr)
+            status = EXIT_FAILED
+            continue
+        try:
+            faces = rec.predict(img)
+        except FerSdkError as exc:
+            print(f"fer-sdk: error: {path}: {exc}", file=sys.stderr)
+            status = EXIT_FAILED
+            continue
+        if not faces:
+            print(f"{path}: no face found", file=sys.stderr)
+        for i, face in enumerate(faces):
+            if args.json:
+                print(json.dumps({"image": str(path), "face": i, **face.model_dump()}))
+            else:
+                b = face.box
+                scores = " ".join(f"{k} {v:.2f}" for k, v in face.scores.items())
+                print(f"{path}: face {i} box=({b.x},{b.y},{b.w},{b.h}) {face.emotion} {face.confidence:.2f} [{scores}]")
+        if args.annotate is not None:
+            target = _annotate_path(args.annotate, path, many)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not cv2.imwrite(str(target), annotate(img, faces)):
+                print(f"fer-sdk: error: could not write {target}", file=sys.stderr)
+                status = EXIT_FAILED
+    return status
+
+
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    from fer_sdk import available_components
+
+    comps = available_components()
+    if args.json:
+        print(json.dumps(comps, indent=2))
+        return EXIT_OK
+    for kind, entries in comps.items():
+        print(f"{kind}:")
+        for e in entries:
+            alias = f" (aliases: {', '.join(e['aliases'])})" if e["aliases"] else ""
+            print(f"  {e['name']:<14} {e['distribution']:<24} {e['description']}{alias}")
+    return EXIT_OK
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from fer_sdk.train.__main__ import config_from_args
+    from fer_sdk.train.loop import train
+
+    report = train(config_from_args(args))
+    print(f"model: {report.model_path}")
+    print(f"best epoch {report.best_epoch}: validation accuracy {report.best_val_accuracy}")
+    return EXIT_OK
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from fer_sdk.evaluation import evaluate
+
+    split = None if args.split.lower() == "none" else args.split
+    report = evaluate(args.data, split, args.model, tta=args.tta)
+    if args.confusion_png is not None:
+        from fer_sdk.plots import plot_confusion
+
+        plot_confusion(report.confusion, report.labels, args.confusion_png, title=f"{report.split} confusion")
+    if args.json:
+        print(report.model_dump_json())
+    else:
+        print(report.table())
+        if args.confusion_png is not None:
+            print(f"confusion matrix image: {args.confusion_png}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``fer-sdk``."""
+    from fer_sdk import __version__
+    from fer_sdk.train.__main__ import add_train_arguments
+
+    parser = argparse.ArgumentParser(prog="fer-sdk", description="Facial emotion recognition.")
+    parser.add_argument("--version", action="version", version=f"fer_sdk {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("predict", help="recognise emotions in image files")
+    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    p.add_argument("--json", action="store_true", help="one JSON object per face")
+    p.add_argument(
+        "--annotate", type=Path, metavar="OUT.png", help="write an annotated copy (OUT-<name>.png for several)"
+    )
+    p.add_argument("--detector", default="haar")
+    p.add_argument("--preprocessor", default=None)
+    p.add_argument("--classifier", default="keras", help="registered name, bundled preset or model folder")
+    p.add_argument("--max-faces", type=int, default=None)
+    p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("plugins", help="list detectors, preprocessors and classifiers")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_plugins)
+
+    p = sub.add_parser("train", help="train a classifier (see python -m fer_sdk.train)")
+    add_train_arguments(p)
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="accuracy, per-class accuracy, macro F1 and confusion on a labelled split")
+    p.add_argument("--data", type=Path, required=True, help="fer2013.csv, image-folder release or class folders")
+    p.add_argument("--split", default="PublicTest", help="split name, or 'none' for class folders")
+    p.add_argument("--model", default=None, help="model folder, .keras file or preset (default: bundled)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--tta", action="store_true", help="also report horizontal-flip test-time augmentation")
+    p.add_argument("--confusion-png", type=Path, default=None, help="save the confusion matrix as a PNG")
+    p.set_defaults(func=_cmd_evaluate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fer-sdk`` command."""
+    from fer_sdk.errors import FerSdkError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        result: Any = args.func(args)
+    except FerSdkError as exc:
+        print(f"fer-sdk: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("fer-sdk: interrupted", file=sys.stderr)
+        return 130
+    return int(result)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

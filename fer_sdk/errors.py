@@ -1,0 +1,57 @@
+"""The fer_sdk error hierarchy.
+
+Every error the SDK raises on purpose derives from :class:`FerSdkError`. Errors
+caused by what the caller passed in also derive from :class:`ValueError`, so
+generic ``except ValueError`` handlers keep working.
+
+Examples:
+    >>> import fer_sdk
+    >>> issubclass(fer_sdk.InvalidImageError, ValueError)
+    True
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ComponentError",
+    "DatasetError",
+    "FerSdkError",
+    "InvalidImageError",
+    "ModelLoadError",
+    "PluginError",
+    "UnknownComponentError",
+]
+
+
+class FerSdkError(Exception):
+    """Base class of every error raised by fer_sdk."""
+
+
+class InvalidImageError(FerSdkError, ValueError):
+    """A frame or face crop is not an image fer_sdk can use.
+
+    The message says what was received and what is accepted.
+    """
+
+
+class UnknownComponentError(FerSdkError, LookupError):
+    """A detector, preprocessor or classifier name is not registered.
+
+    The message lists the names that are available.
+    """
+
+
+class PluginError(FerSdkError):
+    """A plugin is broken: it failed to load, clashed with another or misbehaved."""
+
+
+class ComponentError(FerSdkError):
+    """A component (built-in or plugin) raised or returned something invalid."""
+
+
+class ModelLoadError(FerSdkError):
+    """Model weights or their metadata are missing, corrupt or do not match."""
+
+
+class DatasetError(FerSdkError, ValueError):
+    """A training or evaluation data set is missing or malformed."""

@@ -1,0 +1,107 @@
+"""The three replaceable parts of the pipeline.
+
+Each interface has one required method; the rest are conveniences built on it.
+Implement one, register it through a hook (see :mod:`fer_sdk.hookspecs`) and
+use it by name, or pass an instance straight to
+:class:`~fer_sdk.EmotionRecognizer`.
+
+Data flows one way::
+
+    frame -> FaceDetector.detect -> boxes -> Preprocessor.prepare -> batch
+          -> EmotionClassifier.predict_proba -> probabilities -> results
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from fer_sdk.frame import Frame
+from fer_sdk.results import Box, EmotionPrediction
+
+__all__ = ["EmotionClassifier", "FaceDetector", "Preprocessor"]
+
+
+class FaceDetector(ABC):
+    """Finds faces in a frame.
+
+    Subclasses implement :meth:`detect`. Keep construction cheap and load
+    heavy models lazily on the first call.
+
+    Examples:
+        >>> import numpy as np
+        >>> from fer_sdk import Box, FaceDetector, Frame
+        >>> class Centre(FaceDetector):
+        ...     def detect(self, frame):
+        ...         return [Box(x=frame.width // 4, y=frame.height // 4, w=frame.width // 2, h=frame.height // 2)]
+        >>> Centre().detect(Frame(np.zeros((100, 100), np.uint8)))[0].w
+        50
+    """
+
+    name: ClassVar[str] = ""
+
+    @abstractmethod
+    def detect(self, frame: Frame) -> Sequence[Box]:
+        """Return the boxes of the faces in ``frame`` (in frame pixels, any order)."""
+
+    def __call__(self, image: Any) -> list[Box]:
+        """Detect on a raw numpy image (validated first)."""
+        return list(self.detect(image if isinstance(image, Frame) else Frame(image)))
+
+
+class Preprocessor(ABC):
+    """Turns face boxes of a frame into the batch a classifier takes.
+
+    Examples:
+        >>> import numpy as np
+        >>> from fer_sdk import Box, Frame
+        >>> from fer_sdk.builtin.preprocess import StandardPreprocessor
+        >>> batch = StandardPreprocessor().prepare(Frame(np.zeros((100, 100), np.uint8)), [Box(x=10, y=10, w=50, h=50)])
+        >>> batch.shape, batch.dtype
+        ((1, 48, 48, 1), dtype('float32'))
+    """
+
+    name: ClassVar[str] = ""
+
+    @abstractmethod
+    def prepare(self, frame: Frame, boxes: Sequence[Box]) -> np.ndarray:
+        """Return one model input per box, stacked: ``(len(boxes), ...)``."""
+
+    def prepare_crops(self, crops: Sequence[Any]) -> np.ndarray:
+        """Prepare face images that are already cut out (each is used whole)."""
+        frames = [c if isinstance(c, Frame) else Frame(c, what=f"face {i}") for i, c in enumerate(crops)]
+        parts = [self.prepare(f, [Box(x=0, y=0, w=f.width, h=f.height)]) for f in frames]
+        return np.concatenate(parts) if parts else np.zeros((0,), np.float32)
+
+
+class EmotionClassifier(ABC):
+    """Maps a batch of prepared faces to emotion probabilities.
+
+    Subclasses implement :meth:`predict_proba` and set :attr:`labels`; they may
+    declare the preprocessing they were trained with in :attr:`preprocessing`
+    (``{"name": <registered preprocessor>, **options}``).
+    """
+
+    name: ClassVar[str] = ""
+
+    @property
+    @abstractmethod
+    def labels(self) -> tuple[str, ...]:
+        """The labels, in the order of :meth:`predict_proba`'s columns."""
+
+    @property
+    def preprocessing(self) -> dict[str, Any]:
+        """The preprocessor (registered name and options) this classifier expects."""
+        return {"name": "standard"}
+
+    @abstractmethod
+    def predict_proba(self, batch: np.ndarray) -> np.ndarray:
+        """Return ``(n, len(labels))`` probabilities for a prepared batch of ``n`` faces."""
+
+    def predict(self, batch: np.ndarray) -> list[EmotionPrediction]:
+        """Predictions with labels for a prepared batch."""
+        labels = self.labels
+        return [EmotionPrediction.from_scores(labels, row) for row in self.predict_proba(batch)]

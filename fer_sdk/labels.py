@@ -1,0 +1,14 @@
+"""Label schemes: the FER2013 emotions and the article's six-class merge."""
+
+from __future__ import annotations
+
+FER7: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+"""The seven FER2013 emotions, in the order of the original ``fer2013.csv`` ids."""
+
+FER6: tuple[str, ...] = ("angry", "fear", "happy", "sad", "surprise", "neutral")
+"""The article's six classes: ``disgust`` merged into ``angry``."""
+
+FER7_TO_FER6: dict[str, str] = {name: ("angry" if name == "disgust" else name) for name in FER7}
+"""Maps each FER7 label to its FER6 label."""
+
+SCHEMES: dict[str, tuple[str, ...]] = {"fer7": FER7, "fer6": FER6}

@@ -1,0 +1,88 @@
+"""``python -m fer_sdk.train``: train a classifier from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fer_sdk.train.config import TrainConfig
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """The training options shared by ``python -m fer_sdk.train`` and ``fer-sdk train``."""
+    parser.add_argument("--config", type=Path, help="YAML or JSON file with TrainConfig fields")
+    parser.add_argument("--data", type=Path, help="fer2013.csv, image-folder release or class folders")
+    parser.add_argument("--out", type=Path, help="output folder (default runs/fernet)")
+    parser.add_argument("--arch", help="architecture name (fernet, seed, ...)")
+    parser.add_argument("--labels", help="fer7, fer6, or comma-separated class names")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int, dest="batch_size")
+    parser.add_argument("--learning-rate", type=float, dest="learning_rate")
+    parser.add_argument("--train-split", dest="train_split", help="split to train on ('none' for class folders)")
+    parser.add_argument("--val-split", dest="val_split", help="validation split ('none' to skip)")
+    parser.add_argument("--val-data", type=Path, dest="val_data", help="separate validation folder")
+    parser.add_argument("--class-weight", choices=["none", "balanced", "sqrt"], dest="class_weight")
+    parser.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"])
+    parser.add_argument("--distribute", choices=["auto", "none", "mirrored", "multi_worker"])
+    parser.add_argument("--xla", action="store_true", default=None, help="compile with XLA")
+    parser.add_argument("--patience", type=int, help="early stopping patience (0: off)")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--no-augment", action="store_true", help="turn augmentation off")
+    parser.add_argument("--on-error", choices=["skip", "raise"], dest="on_error")
+    parser.add_argument("--resume", action="store_true", default=None, help="continue from OUT/checkpoints")
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """Build a :class:`TrainConfig` from parsed arguments (a config file first, flags over it)."""
+    overrides: dict[str, Any] = {}
+    for key in (
+        "data",
+        "out",
+        "arch",
+        "epochs",
+        "batch_size",
+        "learning_rate",
+        "val_data",
+        "class_weight",
+        "precision",
+        "distribute",
+        "xla",
+        "patience",
+        "seed",
+        "on_error",
+        "resume",
+    ):
+        value = getattr(args, key, None)
+        if value is not None:
+            overrides[key] = value
+    if args.labels:
+        overrides["labels"] = args.labels if args.labels in {"fer7", "fer6"} else args.labels.split(",")
+    for key in ("train_split", "val_split"):
+        value = getattr(args, key, None)
+        if value is not None:
+            overrides[key] = None if value.lower() == "none" else value
+    if args.no_augment:
+        overrides["augment"] = {"enabled": False}
+    if args.config is not None:
+        return TrainConfig.from_file(args.config, **overrides)
+    return TrainConfig.model_validate(overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m fer_sdk.train``."""
+    parser = argparse.ArgumentParser(prog="python -m fer_sdk.train", description="Train an emotion classifier.")
+    add_train_arguments(parser)
+    args = parser.parse_args(argv)
+    from fer_sdk.train.loop import train
+
+    report = train(config_from_args(args))
+    print(f"model: {report.model_path}")
+    print(f"best epoch {report.best_epoch}: validation accuracy {report.best_val_accuracy}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Training configuration and report models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fer_sdk.train.augment import AugmentConfig
+
+Precision = Literal["auto", "float32", "mixed_bfloat16", "mixed_float16"]
+Distribute = Literal["auto", "none", "mirrored", "multi_worker"]
+
+
+class TrainConfig(BaseModel):
+    """Everything :func:`fer_sdk.train.train` needs, validated (unknown keys are errors).
+
+    Examples:
+        >>> from fer_sdk.train import TrainConfig
+        >>> cfg = TrainConfig(data="../shared/datasets/fer2013", epochs=2, out="runs/try")
+        >>> cfg.arch, cfg.labels
+        ('fernet', 'fer7')
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    data: Path = Field(description="fer2013.csv, an image-folder release or a folder of class folders")
+    out: Path = Field(Path("runs/fernet"), description="output folder")
+    train_split: str | None = Field("Training", description="split to train on (None: class folders)")
+    val_split: str | None = Field("PublicTest", description="split for validation and early stopping")
+    val_data: Path | None = Field(None, description="separate validation data (class folders)")
+    labels: str | list[str] = Field("fer7", description="'fer7', 'fer6' or a list of class names")
+    arch: str = "fernet"
+    input_size: int = Field(48, ge=16, le=256)
+    epochs: int = Field(60, ge=1)
+    batch_size: int = Field(128, ge=1)
+    learning_rate: float = Field(2e-3, gt=0)
+    weight_decay: float = Field(0.05, ge=0)
+    warmup_epochs: float = Field(2.0, ge=0)
+    label_smoothing: float = Field(0.1, ge=0, lt=1)
+    class_weight: Literal["none", "balanced", "sqrt"] = "none"
+    augment: AugmentConfig = Field(default_factory=AugmentConfig)
+    patience: int = Field(0, ge=0, description="early stopping patience in epochs (0: off)")
+    precision: Precision = "auto"
+    xla: bool = False
+    distribute: Distribute = "auto"
+    seed: int = 1337
+    resume: bool = False
+    on_error: Literal["skip", "raise"] = "skip"
+    margin: float = Field(0.0, ge=0, le=1, description="crop margin recorded in the model metadata")
+
+    @classmethod
+    def from_file(cls, path: str | Path, **overrides: object) -> TrainConfig:
+        """Read a YAML or JSON config file; ``overrides`` win over the file."""
+        path = Path(path)
+        text = path.read_text(encoding="utf-8")
+        if path.suffix.lower() in {".yaml", ".yml"}:
+            import yaml
+
+            raw = yaml.safe_load(text) or {}
+        else:
+            raw = json.loads(text)
+        if not isinstance(raw, dict):
+            raise ValueError(f"{path}: a config file must hold a mapping, got {type(raw).__name__}")
+        raw.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(raw)
+
+
+class EpochStats(BaseModel):
+    """Metrics of one epoch."""
+
+    epoch: int
+    seconds: float
+    images_per_second: float
+    loss: float
+    accuracy: float
+    val_loss: float | None = None
+    val_accuracy: float | None = None
+    learning_rate: float | None = None
+
+
+class TrainReport(BaseModel):
+    """What :func:`fer_sdk.train.train` returns (also saved as ``report.json``)."""
+
+    out: Path
+    model_path: Path
+    metadata_path: Path
+    arch: str
+    labels: list[str]
+    precision: str
+    epochs_run: int
+    best_epoch: int | None
+    best_val_accuracy: float | None
+    history: list[EpochStats]
+    train_images: int
+    val_images: int

@@ -1,0 +1,267 @@
+"""Data loaders for the formats FER users have.
+
+* the Kaggle ``fer2013.csv`` (columns ``emotion,pixels,Usage``), split by ``Usage``;
+* the image-folder release, ``<root>/<split>/<emotion>/*.jpg|png``;
+* any folder of class sub-folders (custom data), ``<root>/<class>/*``.
+
+Every loader returns a :class:`Dataset`: a ``uint8`` array of shape
+``(n, size, size, 1)`` and integer labels indexing ``labels``. Bad rows and
+files are reported with their line number or path; by default they are skipped
+with a warning (``on_error="skip"``), or the load stops with a
+:class:`~fer_sdk.errors.DatasetError` (``on_error="raise"``).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from fer_sdk.errors import DatasetError
+from fer_sdk.labels import FER7, SCHEMES
+
+logger = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".webp", ".tif", ".tiff"})
+OnError = Literal["skip", "raise"]
+
+
+@dataclass
+class Dataset:
+    """Images and labels held in memory.
+
+    Attributes:
+        images: ``uint8`` array ``(n, h, w, 1)``.
+        labels: ``int32`` array ``(n,)`` of indices into ``names``.
+        names: the label names, in index order.
+        problems: one line per skipped row or file.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    names: tuple[str, ...]
+    problems: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def counts(self) -> dict[str, int]:
+        """Number of examples per label."""
+        binc = np.bincount(self.labels, minlength=len(self.names))
+        return {name: int(c) for name, c in zip(self.names, binc, strict=True)}
+
+
+def _problem(problems: list[str], message: str, on_error: OnError) -> None:
+    if on_error == "raise":
+        raise DatasetError(message)
+    problems.append(message)
+
+
+def _finish(
+    images: list[np.ndarray], labels: list[int], names: Sequence[str], problems: list[str], where: str
+) -> Dataset:
+    if problems:
+        shown = "\n  ".join(problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        warnings.warn(f"{where}: skipped {len(problems)} bad item(s):\n  {shown}{more}", stacklevel=3)
+    if not images:
+        raise DatasetError(f"{where}: no usable images found")
+    return Dataset(
+        images=np.stack(images)[..., None],
+        labels=np.asarray(labels, dtype=np.int32),
+        names=tuple(names),
+        problems=problems,
+    )
+
+
+def resolve_labels(scheme: str | Sequence[str]) -> tuple[str, ...]:
+    """Turn a scheme name (``fer7``, ``fer6``) or an explicit list into label names.
+
+    Examples:
+        >>> resolve_labels("fer6")
+        ('angry', 'fear', 'happy', 'sad', 'surprise', 'neutral')
+    """
+    if isinstance(scheme, str):
+        if scheme not in SCHEMES:
+            raise DatasetError(f"unknown label scheme {scheme!r}; use one of {sorted(SCHEMES)} or a list")
+        return SCHEMES[scheme]
+    names = tuple(scheme)
+    if not names or len(set(names)) != len(names):
+        raise DatasetError(f"a custom label list must be non-empty and without repeats, got {names!r}")
+    return names
+
+
+def _target_index(folder_label: str, names: tuple[str, ...]) -> int | None:
+    """Index of a source label in ``names``, merging disgust into angry for fer6."""
+    if folder_label in names:
+        return names.index(folder_label)
+    if folder_label == "disgust" and "disgust" not in names and "angry" in names:
+        return names.index("angry")
+    return None
+
+
+def _read_gray(path: Path, size: int) -> np.ndarray | None:
+    data = np.fromfile(str(path), dtype=np.uint8)
+    if data.size == 0:
+        return None
+    img = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+    if img is None:
+        return None
+    if img.shape != (size, size):
+        img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
+    return img
+
+
+def load_class_folders(
+    root: str | Path,
+    labels: str | Sequence[str] | None = None,
+    *,
+    size: int = 48,
+    on_error: OnError = "skip",
+) -> Dataset:
+    """Load ``root/<class>/*`` image files.
+
+    Args:
+        root: folder whose sub-folders are named after the classes.
+        labels: ``"fer7"``, ``"fer6"``, an explicit list of class names, or
+            ``None`` for the sorted sub-folder names. A ``disgust`` folder is
+            merged into ``angry`` when the labels have no ``disgust``.
+        size: images are converted to grayscale ``size x size``.
+        on_error: ``"skip"`` unreadable files (with a warning listing them) or
+            ``"raise"`` on the first one.
+
+    Examples:
+        >>> ds = load_class_folders("../shared/datasets/fer2013/PublicTest", "fer7")  # doctest: +SKIP
+        >>> len(ds), ds.names[:2]  # doctest: +SKIP
+        (3589, ('angry', 'disgust'))
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"data folder {str(root)!r} does not exist or is not a folder")
+    folders = sorted(p for p in root.iterdir() if p.is_dir())
+    if not folders:
+        raise DatasetError(f"{str(root)!r} has no class sub-folders")
+    names = resolve_labels(labels) if labels is not None else tuple(p.name for p in folders)
+    images: list[np.ndarray] = []
+    targets: list[int] = []
+    problems: list[str] = []
+    for folder in folders:
+        index = _target_index(folder.name, names)
+        if index is None:
+            _problem(problems, f"{folder}: folder name is not one of the labels {list(names)}", on_error)
+            continue
+        for path in sorted(folder.iterdir()):
+            if not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            img = _read_gray(path, size)
+            if img is None:
+                _problem(problems, f"{path}: not a readable image", on_error)
+                continue
+            images.append(img)
+            targets.append(index)
+    return _finish(images, targets, names, problems, str(root))
+
+
+def load_image_folders(
+    root: str | Path,
+    split: str,
+    labels: str | Sequence[str] = "fer7",
+    *,
+    size: int = 48,
+    on_error: OnError = "skip",
+) -> Dataset:
+    """Load one split of the image-folder release: ``root/<split>/<emotion>/*``."""
+    path = Path(root) / split
+    if not path.is_dir():
+        raise DatasetError(f"split folder {str(path)!r} does not exist (data root {str(root)!r})")
+    return load_class_folders(path, labels, size=size, on_error=on_error)
+
+
+def load_fer2013_csv(
+    path: str | Path,
+    split: str | None,
+    labels: str | Sequence[str] = "fer7",
+    *,
+    size: int = 48,
+    on_error: OnError = "skip",
+) -> Dataset:
+    """Load the Kaggle ``fer2013.csv`` (``emotion,pixels,Usage``).
+
+    Args:
+        path: the CSV file.
+        split: keep rows whose ``Usage`` equals this (``Training``,
+            ``PublicTest``...), or ``None`` for every row.
+        labels: ``"fer7"`` or ``"fer6"`` (ids follow the FER2013 order
+            ``angry, disgust, fear, happy, sad, surprise, neutral``).
+        size: side of the square images in the file (48 for FER2013).
+        on_error: ``"skip"`` bad rows with a warning naming their line, or ``"raise"``.
+
+    Examples:
+        >>> ds = load_fer2013_csv("fer2013.csv", "Training")  # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"CSV file {str(path)!r} does not exist")
+    names = resolve_labels(labels)
+    images: list[np.ndarray] = []
+    targets: list[int] = []
+    problems: list[str] = []
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"emotion", "pixels"} - set(reader.fieldnames or [])
+        if missing:
+            raise DatasetError(f"{path}: missing column(s) {sorted(missing)}; expected emotion,pixels,Usage")
+        if split is not None and "Usage" not in (reader.fieldnames or []):
+            raise DatasetError(f"{path}: no Usage column, so split {split!r} cannot be selected")
+        for row in reader:
+            line = reader.line_num
+            if split is not None and (row.get("Usage") or "").strip() != split:
+                continue
+            try:
+                emotion = int((row.get("emotion") or "").strip())
+                if not 0 <= emotion < len(FER7):
+                    raise ValueError(f"emotion id {emotion} outside 0..6")
+                pixels = np.array((row.get("pixels") or "").split(), dtype=np.int64)
+                if pixels.size != size * size:
+                    raise ValueError(f"{pixels.size} pixel values, expected {size * size}")
+                if pixels.min() < 0 or pixels.max() > 255:
+                    raise ValueError("pixel values outside 0..255")
+            except ValueError as exc:
+                _problem(problems, f"{path}:{line}: {exc}", on_error)
+                continue
+            index = _target_index(FER7[emotion], names)
+            if index is None:
+                _problem(problems, f"{path}:{line}: label {FER7[emotion]!r} not in {list(names)}", on_error)
+                continue
+            images.append(pixels.astype(np.uint8).reshape(size, size))
+            targets.append(index)
+    return _finish(images, targets, names, problems, str(path))
+
+
+def load_split(
+    data: str | Path,
+    split: str | None,
+    labels: str | Sequence[str] = "fer7",
+    *,
+    size: int = 48,
+    on_error: OnError = "skip",
+) -> Dataset:
+    """Load ``split`` from whatever ``data`` is: a CSV file, an image-folder release or class folders.
+
+    A ``.csv`` path goes to :func:`load_fer2013_csv`; a folder holding ``split``
+    goes to :func:`load_image_folders`; otherwise, with ``split=None``, the folder
+    is read as class folders.
+    """
+    data = Path(data)
+    if data.suffix.lower() == ".csv":
+        return load_fer2013_csv(data, split, labels, size=size, on_error=on_error)
+    if split is not None:
+        return load_image_folders(data, split, labels, size=size, on_error=on_error)
+    return load_class_folders(data, labels, size=size, on_error=on_error)

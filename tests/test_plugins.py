@@ -1,0 +1,159 @@
+"""The plugin system, proven with a real throwaway distribution installed through pip."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fer_sdk
+from fer_sdk import EmotionRecognizer, PluginError, UnknownComponentError
+from fer_sdk.builtin.haar import HaarDetector
+from fer_sdk.plugins import ALLOWLIST_ENV, AUTOLOAD_ENV, PluginWarning, Registry
+
+PLUGIN_DIR = Path(__file__).parent / "fixtures" / "fer_sdk_testplugin"
+DIST = "fer-sdk-testplugin"
+
+
+def _pip(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *args], check=True)
+
+
+@pytest.fixture(scope="module")
+def installed_plugin() -> Iterator[None]:
+    """pip-install the throwaway plugin distribution for this module, and uninstall it afterwards."""
+    _pip("install", "--no-deps", "--no-build-isolation", str(PLUGIN_DIR))
+    importlib.invalidate_caches()
+    try:
+        yield
+    finally:
+        _pip("uninstall", "-y", DIST)
+        importlib.invalidate_caches()
+
+
+def _fresh_registry() -> tuple[Registry, list[str]]:
+    registry = Registry()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        registry.infos("detectors")
+    return registry, [str(w.message) for w in caught if issubclass(w.category, PluginWarning)]
+
+
+def test_plugin_found_through_its_entry_point_and_used_by_name(installed_plugin: None, astronaut: np.ndarray) -> None:
+    registry, _ = _fresh_registry()
+    detectors = {d["name"]: d for d in registry.available()["detectors"]}
+    assert detectors["centre"]["distribution"] == f"{DIST} 0.0.1"
+    assert detectors["centre"]["aliases"] == ["center"]
+    rec = EmotionRecognizer(detector="centre", registry=registry)
+    faces = rec.predict(astronaut)
+    assert len(faces) == 1
+    assert faces[0].box.model_dump(include={"x", "y", "w", "h", "score"}) == {
+        "x": 128,
+        "y": 128,
+        "w": 256,
+        "h": 256,
+        "score": 0.5,
+    }
+    rec = EmotionRecognizer(detector="center", classifier="always-surprised", registry=registry)
+    assert rec.predict(astronaut)[0].emotion == "surprise"
+
+
+def test_plugin_options_are_passed_to_the_factory(installed_plugin: None, astronaut: np.ndarray) -> None:
+    registry, _ = _fresh_registry()
+    rec = EmotionRecognizer(detector="centre", detector_options={"fraction": 0.25}, registry=registry)
+    assert rec.detect(astronaut)[0].w == 128
+
+
+def test_broken_plugins_warn_by_name_and_break_nothing(installed_plugin: None, astronaut: np.ndarray) -> None:
+    registry, messages = _fresh_registry()
+    assert any("testplugin_broken_import" in m and "failed to load" in m for m in messages), messages
+    assert any("testplugin_broken_hook" in m and "broken on purpose" in m for m in messages), messages
+    assert EmotionRecognizer(registry=registry).detect(astronaut)
+
+
+def test_autoload_can_be_switched_off(installed_plugin: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(AUTOLOAD_ENV, "1")
+    registry, messages = _fresh_registry()
+    assert messages == []
+    with pytest.raises(UnknownComponentError, match="haar"):
+        EmotionRecognizer(detector="centre", registry=registry)
+
+
+def test_autoload_allow_list(installed_plugin: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ALLOWLIST_ENV, "testplugin")
+    registry, messages = _fresh_registry()
+    assert messages == []
+    assert "centre" in {d["name"] for d in registry.available()["detectors"]}
+
+
+def test_two_plugins_claiming_one_name_is_an_error_naming_both(installed_plugin: None) -> None:
+    class Impostor:
+        @fer_sdk.hookimpl
+        def register_detectors(self, register):  # type: ignore[no-untyped-def]
+            register(HaarDetector, name="centre")
+
+    registry, _ = _fresh_registry()
+    registry.register_plugin(Impostor(), name="impostor", distribution="impostor-dist 1.0")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        registry.infos("detectors")
+    assert any("centre" in str(w.message) and "impostor" in str(w.message) for w in caught)
+    with pytest.raises(PluginError) as err:
+        EmotionRecognizer(detector="centre", registry=registry)
+    assert "testplugin" in str(err.value) and "impostor" in str(err.value)
+    assert EmotionRecognizer(detector="haar", registry=registry)  # the rest keeps working
+
+
+def test_cli_lists_the_plugin(installed_plugin: None) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "fer_sdk", "plugins"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "centre" in out and DIST in out and "haar" in out
+
+
+def test_runtime_registration_and_unregistration(astronaut: np.ndarray) -> None:
+    class Whole(fer_sdk.FaceDetector):
+        """Says the whole frame is a face."""
+
+        def detect(self, frame: fer_sdk.Frame) -> list[fer_sdk.Box]:
+            return [fer_sdk.Box(x=0, y=0, w=frame.width, h=frame.height)]
+
+    class Plugin:
+        @fer_sdk.hookimpl
+        def register_detectors(self, register):  # type: ignore[no-untyped-def]
+            register(Whole, name="whole")
+
+    registry = Registry(autoload=False)
+    name = registry.register_plugin(Plugin(), name="whole-plugin")
+    assert EmotionRecognizer(detector="whole", registry=registry).detect(astronaut)[0].w == 512
+    registry.unregister_plugin(name)
+    with pytest.raises(UnknownComponentError):
+        EmotionRecognizer(detector="whole", registry=registry)
+
+
+def test_misspelled_hook_is_refused() -> None:
+    class Typo:
+        @fer_sdk.hookimpl
+        def register_detector(self, register):  # type: ignore[no-untyped-def]
+            pass
+
+    with pytest.raises(PluginError, match="register_detector"):
+        Registry(autoload=False).register_plugin(Typo(), name="typo")
+
+
+def test_instances_can_fill_any_slot(astronaut: np.ndarray) -> None:
+    from fer_sdk.builtin.preprocess import StandardPreprocessor
+
+    rec = EmotionRecognizer(detector=HaarDetector(min_neighbors=4), preprocessor=StandardPreprocessor(margin=0.1))
+    assert len(rec.predict(astronaut)) == 1
+
+
+def test_object_without_the_interface_is_refused() -> None:
+    with pytest.raises(fer_sdk.ComponentError, match="detect"):
+        EmotionRecognizer(detector=object())  # type: ignore[arg-type]

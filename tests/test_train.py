@@ -1,0 +1,135 @@
+"""The training recipe's loaders and a tiny end-to-end training run."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from fer_sdk import DatasetError, EmotionRecognizer
+from fer_sdk.train import TrainConfig, train
+from fer_sdk.train.data import load_class_folders, load_fer2013_csv, load_split
+
+
+def _pixels(value: int) -> str:
+    return " ".join([str(value)] * (48 * 48))
+
+
+@pytest.fixture()
+def fer_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "fer2013.csv"
+    rows = [
+        ("0", _pixels(10), "Training"),  # line 2
+        ("3", _pixels(200), "Training"),  # line 3
+        ("1", _pixels(50), "Training"),  # line 4: disgust
+        ("9", _pixels(10), "Training"),  # line 5: bad label
+        ("6", "1 2 3", "Training"),  # line 6: too few pixels
+        ("4", _pixels(300), "Training"),  # line 7: out of range
+        ("x", _pixels(1), "Training"),  # line 8: not a number
+        ("5", _pixels(120), "PublicTest"),  # line 9
+    ]
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["emotion", "pixels", "Usage"])
+        writer.writerows(rows)
+    return path
+
+
+def test_csv_loader_splits_by_usage_and_reports_bad_rows(fer_csv: Path) -> None:
+    with pytest.warns(UserWarning) as record:
+        ds = load_fer2013_csv(fer_csv, "Training")
+    message = str(record[0].message)
+    for line in (5, 6, 7, 8):
+        assert f"fer2013.csv:{line}:" in message
+    assert len(ds) == 3 and ds.images.shape == (3, 48, 48, 1) and ds.images.dtype == np.uint8
+    assert ds.labels.tolist() == [0, 3, 1] and ds.names[1] == "disgust"
+    assert int(ds.images[1].max()) == 200
+    assert len(ds.problems) == 4
+    public = load_fer2013_csv(fer_csv, "PublicTest")
+    assert public.labels.tolist() == [5]
+
+
+def test_csv_loader_merges_disgust_for_fer6_and_can_raise(fer_csv: Path) -> None:
+    with pytest.warns(UserWarning):
+        ds = load_split(fer_csv, "Training", "fer6")
+    assert ds.names == ("angry", "fear", "happy", "sad", "surprise", "neutral")
+    assert ds.labels.tolist() == [0, 2, 0]
+    with pytest.raises(DatasetError, match=r"fer2013\.csv:5: emotion id 9"):
+        load_fer2013_csv(fer_csv, "Training", on_error="raise")
+
+
+def test_csv_without_needed_columns(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("label,data\n1,2\n")
+    with pytest.raises(DatasetError, match="missing column"):
+        load_fer2013_csv(path, "Training")
+
+
+def _make_folders(root: Path, per_class: int = 6) -> Path:
+    rng = np.random.default_rng(0)
+    for k, name in enumerate(("happy", "sad", "surprise")):
+        folder = root / name
+        folder.mkdir(parents=True)
+        for i in range(per_class):
+            img = rng.integers(0, 40, (64, 64), dtype=np.uint8) + k * 90
+            cv2.imwrite(str(folder / f"{i}.png"), img)
+    return root
+
+
+def test_class_folder_loader_reports_corrupt_files(tmp_path: Path) -> None:
+    root = _make_folders(tmp_path / "data")
+    (root / "sad" / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    with pytest.warns(UserWarning, match="broken.jpg: not a readable image"):
+        ds = load_class_folders(root)
+    assert ds.names == ("happy", "sad", "surprise") and len(ds) == 18
+    assert ds.images.shape[1:] == (48, 48, 1)
+    with pytest.raises(DatasetError, match=r"broken\.jpg"):
+        load_class_folders(root, on_error="raise")
+    with pytest.raises(DatasetError, match="does not exist"):
+        load_class_folders(tmp_path / "nowhere")
+
+
+@pytest.mark.slow
+def test_tiny_training_run_gives_a_model_the_sdk_loads(tmp_path: Path) -> None:
+    train_root = _make_folders(tmp_path / "train", per_class=16)
+    val_root = _make_folders(tmp_path / "val", per_class=4)
+    cfg = TrainConfig(
+        data=train_root,
+        train_split=None,
+        val_split=None,
+        val_data=val_root,
+        labels=["happy", "sad", "surprise"],
+        arch="seed",
+        epochs=2,
+        batch_size=16,
+        out=tmp_path / "out",
+        precision="float32",
+    )
+    report = train(cfg)
+    assert report.epochs_run == 2 and len(report.history) == 2
+    assert (tmp_path / "out" / "history.csv").read_text().count("\n") == 3
+    assert (tmp_path / "out" / "curves.png").stat().st_size > 1000
+    meta = json.loads(report.metadata_path.read_text())
+    assert meta["labels"] == ["happy", "sad", "surprise"] and meta["arch"] == "seed"
+    rec = EmotionRecognizer(classifier=str(tmp_path / "out"))
+    assert rec.labels == ("happy", "sad", "surprise")
+    preds = rec.classify([np.full((48, 48), 200, np.uint8)])
+    assert set(preds[0].scores) == {"happy", "sad", "surprise"}
+
+    # resume: a finished run with more epochs continues from its checkpoint
+    more = train(cfg.model_copy(update={"epochs": 3, "resume": True}))
+    assert [h.epoch for h in more.history] == [1, 2, 3]
+
+
+def test_config_file_and_unknown_keys(tmp_path: Path) -> None:
+    path = tmp_path / "cfg.yaml"
+    path.write_text("data: /data\narch: seed\nlabels: fer6\nepochs: 3\n")
+    cfg = TrainConfig.from_file(path, epochs=5)
+    assert (cfg.arch, cfg.labels, cfg.epochs) == ("seed", "fer6", 5)
+    path.write_text("data: /data\nepoch: 3\n")
+    with pytest.raises(ValueError, match="epoch"):
+        TrainConfig.from_file(path)
