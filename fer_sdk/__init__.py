@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from fer_sdk.annotate import annotate
+from fer_sdk.drawing import annotate
 from fer_sdk.errors import (
     ComponentError,
     DatasetError,

@@ -75,8 +75,7 @@ def evaluate(
     Examples:
         >>> from fer_sdk.evaluation import evaluate
         >>> report = evaluate("../shared/datasets/fer2013", "PublicTest")  # doctest: +SKIP
-        >>> round(report.accuracy, 2)  # doctest: +SKIP
-        0.7
+        >>> print(report.table())  # doctest: +SKIP
     """
     from fer_sdk.recognizer import EmotionRecognizer
     from fer_sdk.train.data import load_split

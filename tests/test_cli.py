@@ -70,3 +70,16 @@ def test_plugins_json() -> None:
     comps = json.loads(res.stdout)
     assert {c["name"] for c in comps["detectors"]} >= {"haar"}
     assert all({"name", "distribution"} <= set(c) for kind in comps.values() for c in kind)
+
+
+def test_evaluate_json_and_confusion_png(tmp_path: Path, fer2013: Path) -> None:
+    root = fer2013
+    png = tmp_path / "confusion.png"
+    res = fer_sdk("evaluate", "--data", str(root), "--split", "PublicTest", "--json", "--confusion-png", str(png))
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert {"accuracy", "per_class", "accuracy_6class", "macro_f1", "confusion", "n"} <= set(report)
+    assert report["n"] == 3589 and len(report["confusion"]) == 7
+    assert report["accuracy_6class"] >= report["accuracy"]
+    img = cv2.imread(str(png))
+    assert img is not None and img.shape[0] > 400 and img.shape[1] > 400

@@ -94,3 +94,89 @@ def test_missing_model_folder_is_a_model_load_error(tmp_path: Any) -> None:
 def test_error_hierarchy_is_exported() -> None:
     for name in ("InvalidImageError", "UnknownComponentError", "PluginError", "ComponentError", "ModelLoadError"):
         assert issubclass(getattr(fer_sdk, name), FerSdkError)
+
+
+class _Plugin:
+    """Registers misbehaving components under the plugin name 'misbehaving'."""
+
+    @fer_sdk.hookimpl
+    def register_detectors(self, register):  # type: ignore[no-untyped-def]
+        register(_NanDetector, name="nan-boxes")
+        register(_RaisingDetector, name="raises")
+        register(_OutsideDetector, name="outside")
+        register(_EdgeDetector, name="edge")
+
+    @fer_sdk.hookimpl
+    def register_classifiers(self, register):  # type: ignore[no-untyped-def]
+        register(_WrongShapeClassifier, name="wrong-shape")
+
+
+class _NanDetector(fer_sdk.FaceDetector):
+    def detect(self, frame: fer_sdk.Frame) -> Any:
+        return [(float("nan"), 0, 10, 10)]
+
+
+class _RaisingDetector(fer_sdk.FaceDetector):
+    def detect(self, frame: fer_sdk.Frame) -> Any:
+        raise RuntimeError("boom")
+
+
+class _OutsideDetector(fer_sdk.FaceDetector):
+    def detect(self, frame: fer_sdk.Frame) -> Any:
+        return [fer_sdk.Box(x=frame.width + 5, y=0, w=10, h=10)]
+
+
+class _EdgeDetector(fer_sdk.FaceDetector):
+    def detect(self, frame: fer_sdk.Frame) -> Any:
+        return [fer_sdk.Box(x=-10, y=-10, w=40, h=40, score=0.9)]
+
+
+class _WrongShapeClassifier(fer_sdk.EmotionClassifier):
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return fer_sdk.FER7
+
+    def predict_proba(self, batch: np.ndarray) -> np.ndarray:
+        return np.ones((len(batch), 3))
+
+
+@pytest.fixture()
+def registry() -> Any:
+    from fer_sdk.plugins import Registry
+
+    reg = Registry(autoload=False)
+    reg.register_plugin(_Plugin(), name="misbehaving", distribution="misbehaving-dist 0.1")
+    return reg
+
+
+@pytest.mark.parametrize(
+    ("detector", "said"),
+    [("nan-boxes", "non-finite"), ("raises", "RuntimeError: boom"), ("outside", "entirely outside")],
+)
+def test_misbehaving_detector_is_named_and_recognizer_stays_usable(
+    registry: Any, astronaut: np.ndarray, detector: str, said: str
+) -> None:
+    rec = EmotionRecognizer(detector=detector, registry=registry)
+    with pytest.raises(ComponentError) as err:
+        rec.predict(astronaut)
+    assert "misbehaving" in str(err.value) and detector in str(err.value) and said in str(err.value)
+    with pytest.raises(ComponentError):
+        rec.predict(astronaut)  # same error again, no corrupted state
+    assert rec.classify([astronaut[60:170, 170:280]])[0].emotion in rec.labels
+
+
+def test_boxes_partly_outside_the_frame_are_clipped(registry: Any, astronaut: np.ndarray) -> None:
+    faces = EmotionRecognizer(detector="edge", registry=registry).predict(astronaut)
+    assert faces[0].box.model_dump(include={"x", "y", "w", "h", "score"}) == {
+        "x": 0,
+        "y": 0,
+        "w": 30,
+        "h": 30,
+        "score": 0.9,
+    }
+
+
+def test_classifier_returning_the_wrong_shape_is_named(registry: Any, astronaut: np.ndarray) -> None:
+    rec = EmotionRecognizer(classifier="wrong-shape", registry=registry)
+    with pytest.raises(ComponentError, match=r"wrong-shape.*shape \(1, 3\); expected \(1, 7\)"):
+        rec.predict(astronaut)

@@ -124,3 +124,15 @@ def test_annotate_draws_on_a_copy(recognizer: EmotionRecognizer, astronaut: np.n
 @pytest.mark.parametrize("detector", ["haar", "haarcascade"])
 def test_detector_by_name_and_alias(detector: str, astronaut: np.ndarray) -> None:
     assert len(EmotionRecognizer(detector=detector).detect(astronaut)) == 1
+
+
+def test_one_recognizer_shared_by_threads_matches_sequential(
+    recognizer: EmotionRecognizer, astronaut: np.ndarray, hopper: np.ndarray, two_faces: np.ndarray
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    frames = [astronaut, hopper, two_faces, np.zeros((100, 100), np.uint8)] * 4
+    expected = [[f.model_dump() for f in recognizer.predict(fr)] for fr in frames]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda fr: [f.model_dump() for f in recognizer.predict(fr)], frames * 2))
+    assert got == expected * 2

@@ -1,4 +1,4 @@
-"""Training curves as a PNG (needs matplotlib, the ``train`` extra)."""
+"""Training curves as a PNG (needs matplotlib, the ``plots`` extra)."""
 
 from __future__ import annotations
 
