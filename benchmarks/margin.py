@@ -11,12 +11,16 @@ mid-gray canvas), runs the Haar detector, and reports
    margin (only margins up to the FER2013 frame are free of canvas padding);
 3. the prediction on the real photos in examples/images for each margin.
 
-    python benchmarks/margin.py --data ../shared/datasets/fer2013
+    python benchmarks/margin.py --data ../shared/datasets/fer2013 [--model DIR] [--set MARGIN]
+
+``--set MARGIN`` records the chosen margin in the model folder's
+``metadata.json`` (``preprocessing.margin``), which the recognizer then uses.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import cv2
@@ -37,7 +41,17 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path("../shared/datasets/fer2013"))
     ap.add_argument("--split", default="PublicTest")
     ap.add_argument("--model", default=None, help="model folder (default: bundled)")
+    ap.add_argument("--set", type=float, default=None, metavar="MARGIN", help="write MARGIN into DIR/metadata.json")
     args = ap.parse_args()
+    if args.set is not None:
+        if args.model is None:
+            ap.error("--set needs --model DIR")
+        meta_path = Path(args.model) / "metadata.json"
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta["preprocessing"]["margin"] = args.set
+        meta_path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        print(f"{meta_path}: preprocessing.margin = {args.set}")
+        return
 
     rec = EmotionRecognizer(classifier=args.model or "keras")
     labels = list(rec.labels)

@@ -100,13 +100,9 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from fer_sdk.train.__main__ import config_from_args
-    from fer_sdk.train.loop import train
+    from fer_sdk.train.__main__ import run
 
-    report = train(config_from_args(args))
-    print(f"model: {report.model_path}")
-    print(f"best epoch {report.best_epoch}: validation accuracy {report.best_val_accuracy}")
-    return EXIT_OK
+    return run(args)
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:

@@ -115,15 +115,17 @@ class EmotionRecognizer:
         return component
 
     def _resolve_classifier(self, spec: str | Path | EmotionClassifier) -> EmotionClassifier:
+        """A registered name wins; then a model path; then a bundled preset name."""
         options = dict(self.options.classifier_options)
-        if isinstance(spec, Path) or (isinstance(spec, str) and _looks_like_path(spec)):
+        if isinstance(spec, Path):
             options["model"] = str(spec)
             spec = DEFAULT_CLASSIFIER
         elif isinstance(spec, str) and spec != DEFAULT_CLASSIFIER:
             from fer_sdk.builtin.keras_cnn import bundled_presets
 
             known = {info.name for info in self._registry.infos("classifiers")}
-            if spec not in known and spec in bundled_presets():
+            known |= {alias for info in self._registry.infos("classifiers") for alias in info.aliases}
+            if spec not in known and (_looks_like_path(spec) or spec in bundled_presets()):
                 options["model"] = spec
                 spec = DEFAULT_CLASSIFIER
         classifier: EmotionClassifier = self._resolve("classifiers", spec, EmotionClassifier, options)

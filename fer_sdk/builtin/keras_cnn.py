@@ -116,21 +116,20 @@ class KerasClassifier(EmotionClassifier):
     def _locate(self, stack: ExitStack) -> tuple[Path, Path]:
         spec = self.options.model
         path = Path(spec)
+        path_like = "/" in spec or "\\" in spec or path.suffix == ".keras"
+        if not path_like and spec in bundled_presets():
+            folder = stack.enter_context(resources.as_file(resources.files("fer_sdk.presets") / spec))
+            return folder / MODEL_FILE, folder / METADATA_FILE
         if path.is_dir():
             return path / MODEL_FILE, path / METADATA_FILE
-        if path.suffix == ".keras" or path.is_file():
-            if not path.is_file():
-                raise ModelLoadError(f"model file {path} does not exist")
+        if path.is_file():
             return path, path.with_name(METADATA_FILE)
-        if "/" in spec or "\\" in spec:
-            raise ModelLoadError(f"model folder {spec!r} does not exist")
-        if spec not in bundled_presets():
-            raise ModelLoadError(
-                f"{spec!r} is neither a model folder, a .keras file nor a bundled preset "
-                f"(bundled: {', '.join(bundled_presets())})"
-            )
-        folder = stack.enter_context(resources.as_file(resources.files("fer_sdk.presets") / spec))
-        return folder / MODEL_FILE, folder / METADATA_FILE
+        if path_like:
+            raise ModelLoadError(f"model path {spec!r} does not exist")
+        raise ModelLoadError(
+            f"{spec!r} is neither a model folder, a .keras file nor a bundled preset "
+            f"(bundled: {', '.join(bundled_presets())})"
+        )
 
     @property
     def metadata(self) -> dict[str, Any]:

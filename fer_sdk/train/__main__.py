@@ -71,17 +71,21 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig.model_validate(overrides)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m fer_sdk.train``."""
-    parser = argparse.ArgumentParser(prog="python -m fer_sdk.train", description="Train an emotion classifier.")
-    add_train_arguments(parser)
-    args = parser.parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    """Train as the parsed arguments say and print where the model went."""
     from fer_sdk.train.loop import train
 
     report = train(config_from_args(args))
     print(f"model: {report.model_path}")
     print(f"best epoch {report.best_epoch}: validation accuracy {report.best_val_accuracy}")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m fer_sdk.train``."""
+    parser = argparse.ArgumentParser(prog="python -m fer_sdk.train", description="Train an emotion classifier.")
+    add_train_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":
