@@ -1,0 +1,41 @@
+"""The example plugin, installed through its entry point, used through fer_sdk's public API."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+import fer_sdk
+
+ASTRONAUT = Path(__file__).resolve().parents[3] / "examples" / "images" / "astronaut.png"
+
+pytest.importorskip("fer_sdk_example", reason="install the plugin first: pip install plugins/fer-sdk-example")
+
+
+def test_listed_with_its_distribution() -> None:
+    detectors = {d["name"]: d for d in fer_sdk.available_components()["detectors"]}
+    assert detectors["whole-frame"]["distribution"].startswith("fer-sdk-example ")
+    out = subprocess.run([sys.executable, "-m", "fer_sdk", "plugins"], capture_output=True, text=True, check=True)
+    assert "whole-frame" in out.stdout
+
+
+def test_used_by_name_on_a_face_crop() -> None:
+    img = cv2.imread(str(ASTRONAUT))
+    crop = img[55:175, 165:285]  # the astronaut's face
+    rec = fer_sdk.EmotionRecognizer(detector="whole-frame")
+    faces = rec.predict(crop)
+    assert len(faces) == 1
+    assert faces[0].box.model_dump(include={"x", "y", "w", "h"}) == {"x": 0, "y": 0, "w": 120, "h": 120}
+    assert faces[0].emotion == "happy"
+
+
+def test_options_are_validated() -> None:
+    rec = fer_sdk.EmotionRecognizer(detector="whole", detector_options={"inset": 0.25})
+    assert rec.detect(np.zeros((40, 80), np.uint8))[0].w == 40
+    with pytest.raises(fer_sdk.ComponentError, match="inset"):
+        fer_sdk.EmotionRecognizer(detector="whole-frame", detector_options={"inset": 0.9})
