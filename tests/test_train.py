@@ -133,3 +133,25 @@ def test_config_file_and_unknown_keys(tmp_path: Path) -> None:
     path.write_text("data: /data\nepoch: 3\n")
     with pytest.raises(ValueError, match="epoch"):
         TrainConfig.from_file(path)
+
+
+def test_command_line_options_over_a_config_file(tmp_path: Path) -> None:
+    import argparse
+
+    from fer_sdk.train.__main__ import add_train_arguments, config_from_args
+
+    path = tmp_path / "cfg.json"
+    path.write_text('{"data": "/data", "arch": "seed", "epochs": 3}')
+    parser = argparse.ArgumentParser()
+    add_train_arguments(parser)
+    args = parser.parse_args(
+        ["--config", str(path), "--epochs", "7", "--labels", "happy,sad", "--val-split", "none", "--no-augment"]
+    )
+    cfg = config_from_args(args)
+    assert (cfg.arch, cfg.epochs, cfg.labels, cfg.val_split, cfg.augment.enabled) == (
+        "seed",
+        7,
+        ["happy", "sad"],
+        None,
+        False,
+    )

@@ -32,6 +32,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int)
     parser.add_argument("--no-augment", action="store_true", help="turn augmentation off")
     parser.add_argument("--on-error", choices=["skip", "raise"], dest="on_error")
+    parser.add_argument("--margin", type=float, help="crop margin recorded in the model metadata")
     parser.add_argument("--resume", action="store_true", default=None, help="continue from OUT/checkpoints")
 
 
@@ -54,6 +55,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         "seed",
         "on_error",
         "resume",
+        "margin",
     ):
         value = getattr(args, key, None)
         if value is not None:

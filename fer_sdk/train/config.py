@@ -53,7 +53,7 @@ class TrainConfig(BaseModel):
 
     @classmethod
     def from_file(cls, path: str | Path, **overrides: object) -> TrainConfig:
-        """Read a YAML or JSON config file; ``overrides`` win over the file."""
+        """Read a YAML or JSON config file; ``overrides`` (set fields only) win over the file."""
         path = Path(path)
         text = path.read_text(encoding="utf-8")
         if path.suffix.lower() in {".yaml", ".yml"}:
@@ -64,7 +64,7 @@ class TrainConfig(BaseModel):
             raw = json.loads(text)
         if not isinstance(raw, dict):
             raise ValueError(f"{path}: a config file must hold a mapping, got {type(raw).__name__}")
-        raw.update({k: v for k, v in overrides.items() if v is not None})
+        raw.update(overrides)
         return cls.model_validate(raw)
 
 
