@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -168,6 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fer-sdk`` command."""
     from fer_sdk.errors import FerSdkError
 
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
