@@ -52,6 +52,24 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     except FerSdkError as exc:
         print(f"fer-sdk: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    from fer_sdk._videocli import VIDEO_SUFFIXES, predict_video
+
+    videos = [p for p in args.images if p.suffix.lower() in VIDEO_SUFFIXES]
+    if videos:
+        if len(args.images) > 1:
+            print("fer-sdk: error: give one video at a time (or only images)", file=sys.stderr)
+            return EXIT_USAGE
+        if not videos[0].is_file():
+            print(f"fer-sdk: error: {videos[0]}: no such file", file=sys.stderr)
+            return EXIT_FAILED
+        try:
+            return predict_video(rec, videos[0], args)
+        except ValueError as exc:
+            print(f"fer-sdk: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    if args.out is not None:
+        print("fer-sdk: error: --out is for videos; use --json and redirect for images", file=sys.stderr)
+        return EXIT_USAGE
     status = EXIT_OK
     many = len(args.images) > 1
     for path in args.images:
@@ -115,12 +133,53 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         from fer_sdk.plots import plot_confusion
 
         plot_confusion(report.confusion, report.labels, args.confusion_png, title=f"{report.split} confusion")
+    if args.per_class_png is not None:
+        from fer_sdk.plots import plot_per_class
+
+        plot_per_class(report.per_class, args.per_class_png, title=f"{report.split} per-class accuracy")
     if args.json:
         print(report.model_dump_json())
     else:
         print(report.table())
         if args.confusion_png is not None:
             print(f"confusion matrix image: {args.confusion_png}")
+    return EXIT_OK
+
+
+def _cmd_featuremaps(args: argparse.Namespace) -> int:
+    from fer_sdk import EmotionRecognizer
+    from fer_sdk.viz import plot_feature_maps
+
+    img = read_image(args.image)
+    if img is None:
+        print(f"fer-sdk: error: {args.image}: not a readable image", file=sys.stderr)
+        return EXIT_FAILED
+    rec = EmotionRecognizer(classifier=args.classifier)
+    face = img
+    if not args.whole:
+        boxes = rec.detect(img)
+        if not boxes:
+            print(f"fer-sdk: error: {args.image}: no face found (use --whole for a face crop)", file=sys.stderr)
+            return EXIT_FAILED
+        b = boxes[0]
+        face = img[b.y : b.y + b.h, b.x : b.x + b.w]
+    plot_feature_maps(rec, face, args.out, layers=[n.strip() for n in args.layers.split(",") if n.strip()])
+    print(f"feature maps: {args.out}")
+    return EXIT_OK
+
+
+def _cmd_timeline(args: argparse.Namespace) -> int:
+    from fer_sdk._videocli import read_results
+    from fer_sdk.plots import plot_timeline
+
+    try:
+        frames = read_results(args.results)
+    except (OSError, ValueError) as exc:
+        print(f"fer-sdk: error: {args.results}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    labels = next((list(face["scores"]) for fr in frames for face in fr.get("faces", [])), [])
+    plot_timeline(frames, labels, args.out, title=f"emotions over time: {args.results.name}")
+    print(f"timeline: {args.out}")
     return EXIT_OK
 
 
@@ -134,12 +193,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("predict", help="recognise emotions in image files")
-    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
-    p.add_argument("--json", action="store_true", help="one JSON object per face")
+    p = sub.add_parser("predict", help="recognise emotions in image files or a video")
+    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE|VIDEO")
+    p.add_argument("--json", action="store_true", help="one JSON object per face (per frame for a video)")
     p.add_argument(
-        "--annotate", type=Path, metavar="OUT.png", help="write an annotated copy (OUT-<name>.png for several)"
+        "--annotate",
+        type=Path,
+        metavar="OUT.png|OUT.mp4",
+        help="write an annotated copy (OUT-<name>.png for several images; an .mp4 for a video)",
     )
+    p.add_argument("--out", type=Path, metavar="RESULTS.csv|.jsonl", help="video: write results here as they come")
+    p.add_argument("--every", type=int, default=1, metavar="N", help="video: process every N-th frame")
+    p.add_argument("--smoothing", choices=["none", "ema", "window"], default="none", help="video: per-track smoothing")
+    p.add_argument("--no-progress", action="store_true", help="video: no progress line on stderr")
     p.add_argument("--detector", default="haar")
     p.add_argument("--preprocessor", default=None)
     p.add_argument("--classifier", default="keras", help="registered name, bundled preset or model folder")
@@ -161,7 +227,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--tta", action="store_true", help="also report horizontal-flip test-time augmentation")
     p.add_argument("--confusion-png", type=Path, default=None, help="save the confusion matrix as a PNG")
+    p.add_argument("--per-class-png", type=Path, default=None, help="save a per-class accuracy bar chart as a PNG")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("featuremaps", help="feature maps of the CNN for the largest face in an image (PNG)")
+    p.add_argument("image", type=Path)
+    p.add_argument("--out", type=Path, required=True, metavar="OUT.png")
+    p.add_argument("--whole", action="store_true", help="the image is already a face crop: skip detection")
+    p.add_argument("--layers", default="block2_pool,block3_pool", help="comma-separated layer names")
+    p.add_argument("--classifier", default="keras", help="registered name, bundled preset or model folder")
+    p.set_defaults(func=_cmd_featuremaps)
+
+    p = sub.add_parser("timeline", help="plot emotions over time from video results (.jsonl) as a PNG")
+    p.add_argument("results", type=Path, metavar="RESULTS.jsonl")
+    p.add_argument("--out", type=Path, required=True, metavar="OUT.png")
+    p.set_defaults(func=_cmd_timeline)
     return parser
 
 

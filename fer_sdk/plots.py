@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_confusion"]
+__all__ = ["plot_confusion", "plot_per_class", "plot_timeline"]
 
 
 def plot_confusion(
@@ -39,6 +40,78 @@ def plot_confusion(
         for j in range(k):
             colour = "white" if norm[i, j] > 0.5 else "black"
             ax.text(j, i, f"{norm[i, j]:.0%}\n{counts[i, j]}", ha="center", va="center", fontsize=8, color=colour)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_per_class(per_class: Mapping[str, float], path: str | Path, *, title: str = "per-class accuracy") -> Path:
+    """Save a bar chart of per-class accuracy (values in ``[0, 1]``) as a PNG."""
+    plt = _pyplot()
+    names = list(per_class)
+    values = [float(per_class[n]) for n in names]
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.9 * len(names) + 1.5), 4), dpi=100)
+    bars = ax.bar(names, values, color="#4878cf")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("accuracy (recall)")
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    for bar, v in zip(bars, values, strict=True):
+        ax.text(bar.get_x() + bar.get_width() / 2, v + 0.02, f"{v:.0%}", ha="center", fontsize=9)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def plot_timeline(
+    frames: Sequence[Mapping[str, Any]], labels: Sequence[str], path: str | Path, *, title: str = "emotions over time"
+) -> Path:
+    """Save the emotion scores of each face track over time (one panel per track) as a PNG.
+
+    Args:
+        frames: per-frame results as dicts (``FrameResult.model_dump()`` or the
+            lines of ``fer-sdk predict VIDEO --out results.jsonl``).
+        labels: the labels to plot, in order.
+        path: where to write the PNG.
+    """
+    plt = _pyplot()
+    tracks: dict[int, list[tuple[float, list[float]]]] = {}
+    for i, fr in enumerate(frames):
+        t = fr.get("timestamp")
+        x = float(t) if t is not None else float(fr.get("index", i))
+        for face in fr.get("faces", []):
+            tracks.setdefault(int(face.get("track_id", 0)), []).append((x, [face["scores"][n] for n in labels]))
+    ids = sorted(tracks)[:6] or [-1]
+    fig, axes = plt.subplots(len(ids), 1, figsize=(10, 2.4 * len(ids) + 0.6), dpi=100, squeeze=False)
+    for ax, tid in zip(axes[:, 0], ids, strict=True):
+        points = tracks.get(tid, [])
+        if points:
+            xs = [p[0] for p in points]
+            ys = np.array([p[1] for p in points])
+            for k, name in enumerate(labels):
+                ax.plot(xs, ys[:, k], label=name, linewidth=1.2)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("probability")
+        ax.set_title(f"track {tid}" if tid >= 0 else "no faces")
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(loc="upper right", ncol=len(labels), fontsize=8)
+    axes[-1, 0].set_xlabel("seconds" if frames and frames[0].get("timestamp") is not None else "frame")
+    fig.suptitle(title)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from fer_sdk.frame import Frame
 from fer_sdk.interfaces import EmotionClassifier, FaceDetector, Preprocessor
 from fer_sdk.plugins import Registry, get_registry
 from fer_sdk.results import Box, EmotionPrediction, FaceEmotion
+from fer_sdk.video import FrameResult, StreamProcessor
 
 __all__ = ["EmotionRecognizer", "RecognizerOptions"]
 
@@ -149,6 +150,30 @@ class EmotionRecognizer:
         blank = np.zeros((1, 48, 48), np.uint8)
         self.classify(blank)
         return self
+
+    def stream(self, source: Any, **options: Any) -> Iterator[FrameResult]:
+        """Recognise emotions frame by frame in a video file, a camera or any iterable of frames.
+
+        Args:
+            source: a video file path, a camera index (``0`` is the default
+                camera) or an iterable of numpy frames.
+            **options: see :class:`~fer_sdk.video.StreamOptions`: ``every``
+                (process every N-th frame), ``track`` (stable ``track_id`` per
+                face, on by default), ``smoothing`` (``"none"``, ``"ema"`` or
+                ``"window"``, per track), ``alpha``, ``window``, ``fps``.
+
+        Yields:
+            One :class:`~fer_sdk.video.FrameResult` per processed frame: frame
+            index, timestamp in seconds and the faces with their ``track_id``.
+
+        Examples:
+            >>> import numpy as np
+            >>> frames = [np.zeros((120, 160, 3), np.uint8)] * 3
+            >>> [r.index for r in EmotionRecognizer().stream(frames, every=2)]
+            [0, 2]
+        """
+        for _, result in StreamProcessor(self, **options).frames(source):
+            yield result
 
     def detect(self, frame: Any) -> list[Box]:
         """Only the detection stage: the face boxes of ``frame``, in result order."""

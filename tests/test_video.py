@@ -1,0 +1,203 @@
+"""Streams and video: tracks, smoothing, the video command line, pictures, and the examples."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import ROOT, write_video
+
+from fer_sdk import EmotionRecognizer, FerSdkError, InvalidImageError
+from fer_sdk.video import FrameResult
+
+
+def _by_side(result: FrameResult) -> dict[str, list[int]]:
+    sides: dict[str, list[int]] = {"left": [], "right": []}
+    for f in result.faces:
+        sides["left" if f.box.x + f.box.w / 2 < 340 else "right"].append(f.track_id)
+    return sides
+
+
+def test_stream_over_a_video_file_keeps_track_ids(recognizer: EmotionRecognizer, video: Path) -> None:
+    results = list(recognizer.stream(video))
+    assert [r.index for r in results] == list(range(40))
+    stamps = [r.timestamp for r in results]
+    assert all(s is not None for s in stamps)
+    assert stamps == sorted(stamps) and abs((stamps[10] or 0) - 1.0) < 0.15  # 10 fps
+    left = [t for r in results[:30] for t in _by_side(r)["left"]]
+    right = [t for r in results[:20] for t in _by_side(r)["right"]]
+    assert len(left) >= 27 and len(set(left)) == 1, left  # the astronaut: one track throughout
+    assert len(right) >= 15 and len(set(right)) == 1, right  # Hopper: another track
+    assert set(left) != set(right)
+    assert all(not r.faces for r in results[30:])
+    assert all(_by_side(r)["right"] == [] for r in results[20:30])
+
+
+def test_every_nth_frame_and_plain_iterables(recognizer: EmotionRecognizer, astronaut: np.ndarray) -> None:
+    frames = [astronaut] * 5
+    results = list(recognizer.stream(frames, every=2, fps=20.0))
+    assert [(r.index, r.timestamp) for r in results] == [(0, 0.0), (2, 0.1), (4, 0.2)]
+    assert [len(r.faces) for r in results] == [1, 1, 1]
+    assert len({r.faces[0].track_id for r in results}) == 1
+    assert [r.timestamp for r in recognizer.stream(frames[:2])] == [None, None]
+
+
+def _flipping(astronaut: np.ndarray) -> list[np.ndarray]:
+    """The same face alternately as it is and squeezed, so that the raw scores change from frame to frame."""
+    squeezed = cv2.resize(cv2.resize(astronaut, (512, 330)), (512, 512))
+    return [astronaut if i % 2 == 0 else squeezed for i in range(6)]
+
+
+def test_ema_smoothing_follows_its_formula(recognizer: EmotionRecognizer, astronaut: np.ndarray) -> None:
+    results = list(recognizer.stream(_flipping(astronaut), smoothing="ema", alpha=0.5))
+    labels = recognizer.labels
+    ema = None
+    for r in results:
+        (face,) = r.faces
+        assert face.raw_scores is not None
+        raw = np.array([face.raw_scores[n] for n in labels])
+        ema = raw if ema is None else 0.5 * raw + 0.5 * ema
+        assert np.allclose([face.scores[n] for n in labels], ema / ema.sum(), atol=1e-6)
+        assert face.emotion == labels[int(np.argmax(ema))]
+
+
+def test_window_smoothing_averages_the_last_frames(recognizer: EmotionRecognizer, astronaut: np.ndarray) -> None:
+    results = list(recognizer.stream(_flipping(astronaut), smoothing="window", window=3))
+    labels = recognizer.labels
+    raws = [np.array([r.faces[0].raw_scores[n] for n in labels]) for r in results]  # type: ignore[index]
+    for i, r in enumerate(results):
+        mean = np.mean(raws[max(0, i - 2) : i + 1], axis=0)
+        assert np.allclose([r.faces[0].scores[n] for n in labels], mean / mean.sum(), atol=1e-6)
+
+
+def test_stream_errors(recognizer: EmotionRecognizer, tmp_path: Path) -> None:
+    with pytest.raises(FerSdkError, match="does not exist"):
+        list(recognizer.stream(tmp_path / "missing.mp4"))
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video")
+    with pytest.raises(FerSdkError, match="cannot open"):
+        list(recognizer.stream(bad))
+    with pytest.raises(InvalidImageError, match="iterable of frames"):
+        list(recognizer.stream(np.zeros((10, 10), np.uint8)))
+    with pytest.raises(InvalidImageError):
+        list(recognizer.stream([None]))
+    with pytest.raises(ValueError, match="track=True"):
+        list(recognizer.stream([], smoothing="ema", track=False))
+
+
+def fer_sdk_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "fer_sdk", *args], capture_output=True, text=True)
+
+
+def test_cli_video_to_csv_with_annotated_mp4(video: Path, tmp_path: Path) -> None:
+    out, ann = tmp_path / "results.csv", tmp_path / "annotated.mp4"
+    res = fer_sdk_cli("predict", str(video), "--out", str(out), "--annotate", str(ann), "--every", "2")
+    assert res.returncode == 0, res.stderr
+    rows = out.read_text().strip().splitlines()
+    assert rows[0].startswith("frame,timestamp,track_id,x,y,w,h,emotion,confidence,angry,")
+    frames = {int(r.split(",")[0]) for r in rows[1:]}
+    assert frames == set(range(0, 40, 2))
+    assert "track 0:" in res.stdout and "frames:" in res.stdout
+    cap = cv2.VideoCapture(str(ann))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 20
+    ok, frame = cap.read()
+    cap.release()
+    assert ok and frame.shape == (480, 640, 3)
+
+
+def test_cli_video_jsonl_then_timeline_png(video: Path, tmp_path: Path) -> None:
+    out, png = tmp_path / "results.jsonl", tmp_path / "timeline.png"
+    res = fer_sdk_cli("predict", str(video), "--out", str(out), "--smoothing", "ema", "--no-progress")
+    assert res.returncode == 0, res.stderr
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(lines) == 40 and lines[0]["index"] == 0 and "track_id" in lines[0]["faces"][0]
+    res = fer_sdk_cli("timeline", str(out), "--out", str(png))
+    assert res.returncode == 0, res.stderr
+    img = cv2.imread(str(png))
+    assert img is not None and img.shape[1] == 1000 and img.shape[0] >= 400
+
+
+def test_cli_video_interrupted_keeps_what_was_written(
+    tmp_path: Path, astronaut: np.ndarray, hopper: np.ndarray
+) -> None:
+    long_video = write_video(tmp_path / "long.mp4", astronaut, hopper, frames=2000)
+    out = tmp_path / "results.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fer_sdk", "predict", str(long_video), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and (not out.exists() or out.read_text().count("\n") < 5):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    lines = out.read_text().splitlines()
+    assert 5 <= len(lines) < 2000
+    assert [json.loads(line)["index"] for line in lines] == list(range(len(lines)))
+
+
+def test_cli_featuremaps_png(tmp_path: Path) -> None:
+    png = tmp_path / "maps.png"
+    res = fer_sdk_cli("featuremaps", str(ROOT / "examples/images/astronaut.png"), "--out", str(png))
+    assert res.returncode == 0, res.stderr
+    img = cv2.imread(str(png))
+    assert img is not None and img.shape[0] > 600 and img.shape[1] > 900
+    res = fer_sdk_cli("featuremaps", str(ROOT / "examples/images/astronaut.png"), "--out", str(png), "--layers", "x")
+    assert res.returncode == 1 and "pooling layers are" in res.stderr
+
+
+def test_feature_maps_are_the_pooling_outputs(recognizer: EmotionRecognizer, astronaut: np.ndarray) -> None:
+    from fer_sdk.viz import feature_maps
+
+    maps = feature_maps(recognizer, astronaut[60:170, 170:280])
+    assert maps["block2_pool"].shape[:2] == (12, 12) and maps["block3_pool"].shape[:2] == (6, 6)
+    assert all(np.isfinite(m).all() and m.max() > 0 for m in maps.values())
+
+
+def test_examples_run(video: Path, tmp_path: Path) -> None:
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "examples/video_file.py"), str(video), "--every", "4"],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.count("frame ") == 10 and "track 0: mostly" in res.stdout
+    out = tmp_path / "webcam.mp4"
+    res = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "examples/webcam.py"),
+            "--source",
+            str(video),
+            "--out",
+            str(out),
+            "--max-frames",
+            "12",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "12 frames in" in res.stdout and out.stat().st_size > 1000
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "astronaut.png").write_bytes((ROOT / "examples/images/astronaut.png").read_bytes())
+    (folder / "broken.jpg").write_bytes(b"nope")
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "examples/annotate_folder.py"), str(folder), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 1 and "skipped" in res.stderr and "astronaut.png: happy" in res.stdout
+    assert cv2.imread(str(tmp_path / "out" / "astronaut.png")).shape == (512, 512, 3)
