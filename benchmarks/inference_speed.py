@@ -85,6 +85,12 @@ def main() -> None:
         print(f"{'predict ' + name + f' ({n} found)':38s} {med:10.2f} {f'{lo:.2f}-{hi:.2f}':>14s} {1000 / med:11.1f}")
         med, lo, hi = timeit(lambda frame=frame: rec.detect(frame), args.repeat)
         print(f"{'  of which detection':38s} {med:10.2f} {f'{lo:.2f}-{hi:.2f}':>14s}")
+    clip = [frames()["640x480, 2 faces"] if i % 2 else frames()["640x480, 1 face"] for i in range(2)]
+    video = [np.roll(clip[(i // 50) % 2], 3 * (i % 50), axis=1) for i in range(300)]
+    t0 = time.perf_counter()
+    n = sum(1 for _ in rec.stream(video, smoothing="ema"))
+    fps = n / (time.perf_counter() - t0)
+    print(f"{'stream 300 frames 640x480, 1-2 faces':38s} {1000 / fps:10.2f} {'':>14s} {fps:11.1f}")
     crop = [np.random.default_rng(0).integers(0, 256, (48, 48), dtype=np.uint8)]
     med, lo, hi = timeit(lambda: rec.classify(crop), args.repeat)
     print(f"{'classify 1 crop':38s} {med:10.2f} {f'{lo:.2f}-{hi:.2f}':>14s} {1000 / med:11.1f}")

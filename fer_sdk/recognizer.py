@@ -88,7 +88,7 @@ class EmotionRecognizer:
         self.classifier: EmotionClassifier = self._resolve_classifier(classifier)
         self.detector: FaceDetector = self._resolve("detectors", detector, FaceDetector, self.options.detector_options)
         if preprocessor is None:
-            declared = dict(self.classifier.preprocessing)
+            declared = dict(getattr(self.classifier, "preprocessing", None) or {"name": "standard"})
             name = str(declared.pop("name", "standard"))
             preprocessor = name
             pre_options = {**declared, **self.options.preprocessor_options}

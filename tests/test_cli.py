@@ -72,14 +72,19 @@ def test_plugins_json() -> None:
     assert all({"name", "distribution"} <= set(c) for kind in comps.values() for c in kind)
 
 
-def test_evaluate_json_and_confusion_png(tmp_path: Path, fer2013: Path) -> None:
-    root = fer2013
-    png = tmp_path / "confusion.png"
-    res = fer_sdk("evaluate", "--data", str(root), "--split", "PublicTest", "--json", "--confusion-png", str(png))
+def test_evaluate_json_tta_and_pictures(tmp_path: Path, fer2013: Path) -> None:
+    png, bars = tmp_path / "confusion.png", tmp_path / "per-class.png"
+    res = fer_sdk(
+        "evaluate", "--data", str(fer2013), "--split", "PublicTest", "--json", "--tta",
+        "--confusion-png", str(png), "--per-class-png", str(bars),
+    )  # fmt: skip
     assert res.returncode == 0, res.stderr
     report = json.loads(res.stdout)
     assert {"accuracy", "per_class", "accuracy_6class", "macro_f1", "confusion", "n"} <= set(report)
     assert report["n"] == 3589 and len(report["confusion"]) == 7
     assert report["accuracy_6class"] >= report["accuracy"]
+    assert report["tta_flip"]["n"] == 3589 and 0 < report["tta_flip"]["accuracy"] <= 1
     img = cv2.imread(str(png))
-    assert img is not None and img.shape[0] > 400 and img.shape[1] > 400
+    assert img is not None and img.shape == (850, 900, 3)
+    img = cv2.imread(str(bars))
+    assert img is not None and img.shape == (400, 780, 3)

@@ -14,6 +14,8 @@ from fer_sdk.frame import Frame
 from fer_sdk.interfaces import FaceDetector
 from fer_sdk.results import Box
 
+WINDOW = 24  # the base window of OpenCV's frontal-face cascades, in pixels
+
 
 class HaarOptions(BaseModel):
     """Options of :class:`HaarDetector` (unknown keys are errors)."""
@@ -25,10 +27,15 @@ class HaarOptions(BaseModel):
         description="a cascade file name from OpenCV's bundled cascades, or a path to an XML file",
     )
     scale_factor: float = Field(1.1, gt=1.0, le=2.0, description="image pyramid step")
-    min_neighbors: int = Field(5, ge=0, description="detections needed to keep a face")
-    min_size: int = Field(24, ge=8, description="smallest face side, in pixels of the original frame")
+    min_neighbors: int = Field(4, ge=0, description="detections needed to keep a face")
+    min_size: int = Field(
+        36,
+        ge=8,
+        description="smallest face side in frame pixels; the frame is scaled so that this size meets the "
+        "cascade's 24-pixel window, so a larger min_size is also faster",
+    )
     detect_width: int | None = Field(
-        None, ge=64, description="detect on a copy downscaled to this width (faster), None for full size"
+        None, ge=64, description="also cap the width of the copy detection runs on (faster on large frames)"
     )
     equalize: bool = Field(False, description="equalise the histogram before detection")
 
@@ -55,7 +62,14 @@ class HaarDetector(FaceDetector):
     """OpenCV Haar cascade face detector (frontal faces).
 
     Boxes come in frame pixels; Haar gives no score (``box.score`` is None).
-    Each thread gets its own cascade, so one detector can be shared.
+    Detection runs on a copy of the frame scaled so that a face of ``min_size``
+    pixels fills the cascade's 24-pixel window: faces smaller than ``min_size``
+    are not searched for, and the work drops with the square of the scale
+    (``min_size=36``, the default, scales each side by 2/3). The defaults were
+    chosen with ``benchmarks/detector_recall.py``: on 640x480 photos with real
+    faces they find more faces, with fewer false boxes, than full-frame
+    detection with ``minNeighbors=5``. Each thread gets its own
+    cascade, so one detector can be shared.
 
     Examples:
         >>> import cv2, numpy as np
@@ -86,14 +100,15 @@ class HaarDetector(FaceDetector):
         """Detect faces; returns boxes in frame pixels."""
         opts = self.options
         gray = frame.gray
-        scale = 1.0
-        if opts.detect_width is not None and frame.width > opts.detect_width:
-            scale = opts.detect_width / frame.width
-            size = (opts.detect_width, max(1, round(frame.height * scale)))
+        scale = min(1.0, WINDOW / opts.min_size)
+        if opts.detect_width is not None:
+            scale = min(scale, opts.detect_width / frame.width)
+        if scale < 1.0:
+            size = (max(1, round(frame.width * scale)), max(1, round(frame.height * scale)))
             gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
         if opts.equalize:
             gray = cv2.equalizeHist(gray)
-        min_side = max(8, round(opts.min_size * scale))
+        min_side = max(WINDOW, round(opts.min_size * scale))
         if gray.shape[0] < min_side or gray.shape[1] < min_side:
             return []
         found = self._cascade().detectMultiScale(

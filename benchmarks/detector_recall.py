@@ -1,0 +1,114 @@
+"""Face recall, false boxes and speed of Haar detector settings on 640x480 frames with real faces.
+
+Frames: real photos without faces (scikit-image's sample images, resized to
+640x480) with one or two FER2013 PublicTest faces pasted in at known places and
+sizes (48 to 200 pixels). A detection finds a face when it overlaps the pasted
+square with IoU >= 0.3; other detections are false boxes. The settings compared:
+
+* ``fer`` : what the ``fer`` package does (full frame, scaleFactor 1.1, minNeighbors 5, minSize 50);
+* ``full24``: full frame, minSize 24 (fer_sdk before its speed-up);
+* ``default``: fer_sdk's default (min_size 36, min_neighbors 4: detection on a 2/3-size copy).
+
+    pip install scikit-image   # for the background photos
+    python benchmarks/detector_recall.py --data ../shared/datasets/fer2013 --frames 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fer_sdk import Box, Frame
+from fer_sdk.builtin.haar import HaarDetector, cascade_path
+from fer_sdk.train.data import load_image_folders
+
+BACKGROUNDS = ("coffee", "gravel", "brick", "motorcycle_left", "page", "grass", "horse", "chelsea", "coins", "moon")
+BUCKETS = ((48, 80), (80, 120), (120, 201))
+
+
+def backgrounds() -> list[np.ndarray]:
+    import skimage
+
+    folder = Path(skimage.__file__).parent / "data"
+    out = []
+    for name in BACKGROUNDS:
+        img = cv2.imread(str(folder / f"{name}.png"))
+        if img is not None:
+            out.append(cv2.resize(img, (640, 480), interpolation=cv2.INTER_AREA))
+    return out
+
+
+def make_frames(faces: np.ndarray, n: int, seed: int = 0) -> list[tuple[np.ndarray, list[Box]]]:
+    rng = np.random.default_rng(seed)
+    bgs = backgrounds()
+    frames = []
+    for i in range(n):
+        frame = bgs[i % len(bgs)].copy()
+        truth: list[Box] = []
+        for _ in range(1 + i % 2):
+            size = int(rng.integers(48, 201))
+            for _ in range(20):
+                x, y = int(rng.integers(0, 640 - size)), int(rng.integers(0, 480 - size))
+                box = Box(x=x, y=y, w=size, h=size)
+                if all(box.iou(t) == 0 for t in truth):
+                    face = cv2.resize(faces[int(rng.integers(len(faces)))], (size, size), interpolation=cv2.INTER_CUBIC)
+                    frame[y : y + size, x : x + size] = cv2.cvtColor(face, cv2.COLOR_GRAY2BGR)
+                    truth.append(box)
+                    break
+        frames.append((frame, truth))
+    return frames
+
+
+class FerLike:
+    """The Haar call of the ``fer`` package: full frame, scaleFactor 1.1, minNeighbors 5, minSize 50."""
+
+    def __init__(self) -> None:
+        self.cascade = cv2.CascadeClassifier(str(cascade_path("haarcascade_frontalface_default.xml")))
+
+    def detect(self, frame: Frame) -> list[Box]:
+        found = self.cascade.detectMultiScale(frame.gray, scaleFactor=1.1, minNeighbors=5, minSize=(50, 50))
+        return [Box(x=int(x), y=int(y), w=int(w), h=int(h)) for x, y, w, h in found]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=Path("../shared/datasets/fer2013"))
+    ap.add_argument("--frames", type=int, default=300)
+    args = ap.parse_args()
+    faces = load_image_folders(args.data, "PublicTest").images[..., 0]
+    frames = make_frames(faces, args.frames)
+    settings = {"fer": FerLike(), "full24": HaarDetector(min_size=24), "default": HaarDetector()}
+    n_faces = sum(len(t) for _, t in frames)
+    print(f"{len(frames)} frames of 640x480, {n_faces} pasted faces (48-200 px)")
+    head = " ".join(f"{f'recall {lo}-{hi - 1}px':>17s}" for lo, hi in BUCKETS)
+    print(f"{'setting':8s} {'recall':>7s} {head} {'false/frame':>11s} {'ms/frame':>9s}")
+    for name, det in settings.items():
+        found = {b: 0 for b in BUCKETS}
+        total = {b: 0 for b in BUCKETS}
+        false = 0
+        times = []
+        for frame, truth in frames:
+            f = Frame(frame)
+            t0 = time.perf_counter()
+            boxes = list(det.detect(f))
+            times.append((time.perf_counter() - t0) * 1000)
+            matched = set()
+            for t in truth:
+                bucket = next(b for b in BUCKETS if b[0] <= t.w < b[1])
+                total[bucket] += 1
+                hit = [i for i, b in enumerate(boxes) if b.iou(t) >= 0.3]
+                if hit:
+                    found[bucket] += 1
+                    matched.update(hit)
+            false += len(boxes) - len(matched)
+        recall = sum(found.values()) / max(1, sum(total.values()))
+        cells = " ".join(f"{found[b] / max(1, total[b]):17.3f}" for b in BUCKETS)
+        print(f"{name:8s} {recall:7.3f} {cells} {false / len(frames):11.3f} {float(np.median(times)):9.2f}")
+
+
+if __name__ == "__main__":
+    main()
