@@ -141,11 +141,17 @@ def test_cli_video_interrupted_keeps_what_was_written(
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.time() + 120
+    deadline = time.time() + 300
     while time.time() < deadline and (not out.exists() or out.read_text().count("\n") < 5):
+        assert proc.poll() is None, proc.communicate()[1]
         time.sleep(0.2)
+    assert out.read_text().count("\n") >= 5, "no results within 300 s"
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:
+        _, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("fer-sdk did not stop after Ctrl-C: " + proc.communicate()[1][-2000:]) from None
     assert proc.returncode == 130, err
     assert "interrupted" in err
     lines = out.read_text().splitlines()
