@@ -11,6 +11,27 @@ import numpy as np
 __all__ = ["plot_confusion", "plot_per_class", "plot_timeline"]
 
 
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the non-interactive Agg backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save(fig: Any, path: str | Path, *, tight: bool = True) -> Path:
+    """Write ``fig`` to ``path`` as a PNG (creating the folder) and close it."""
+    if tight:
+        fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    pyplot().close(fig)
+    return path
+
+
 def plot_confusion(
     confusion: Sequence[Sequence[int]], labels: Sequence[str], path: str | Path, *, title: str = "confusion"
 ) -> Path:
@@ -20,11 +41,7 @@ def plot_confusion(
         >>> plot_confusion([[5, 1], [2, 4]], ["happy", "sad"], "/tmp/confusion.png")  # doctest: +SKIP
         PosixPath('/tmp/confusion.png')
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     counts = np.asarray(confusion, dtype=np.int64)
     rows = counts.sum(axis=1, keepdims=True)
     norm = np.divide(counts, rows, out=np.zeros(counts.shape, float), where=rows > 0)
@@ -40,26 +57,12 @@ def plot_confusion(
         for j in range(k):
             colour = "white" if norm[i, j] > 0.5 else "black"
             ax.text(j, i, f"{norm[i, j]:.0%}\n{counts[i, j]}", ha="center", va="center", fontsize=8, color=colour)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
-
-
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return save(fig, path)
 
 
 def plot_per_class(per_class: Mapping[str, float], path: str | Path, *, title: str = "per-class accuracy") -> Path:
     """Save a bar chart of per-class accuracy (values in ``[0, 1]``) as a PNG."""
-    plt = _pyplot()
+    plt = pyplot()
     names = list(per_class)
     values = [float(per_class[n]) for n in names]
     fig, ax = plt.subplots(figsize=(max(5.0, 0.9 * len(names) + 1.5), 4), dpi=100)
@@ -70,12 +73,7 @@ def plot_per_class(per_class: Mapping[str, float], path: str | Path, *, title: s
     ax.grid(axis="y", alpha=0.3)
     for bar, v in zip(bars, values, strict=True):
         ax.text(bar.get_x() + bar.get_width() / 2, v + 0.02, f"{v:.0%}", ha="center", fontsize=9)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def plot_timeline(
@@ -89,7 +87,7 @@ def plot_timeline(
         labels: the labels to plot, in order.
         path: where to write the PNG.
     """
-    plt = _pyplot()
+    plt = pyplot()
     tracks: dict[int, list[tuple[float, list[float]]]] = {}
     for i, fr in enumerate(frames):
         t = fr.get("timestamp")
@@ -112,9 +110,4 @@ def plot_timeline(
     axes[0, 0].legend(loc="upper right", ncol=len(labels), fontsize=8)
     axes[-1, 0].set_xlabel("seconds" if frames and frames[0].get("timestamp") is not None else "frame")
     fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save(fig, path)

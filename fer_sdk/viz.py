@@ -55,11 +55,9 @@ def plot_feature_maps(
         >>> plot_feature_maps(rec, face, "/tmp/maps.png").name  # doctest: +SKIP
         'maps.png'
     """
-    import matplotlib
+    from fer_sdk.plots import pyplot, save
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     maps = feature_maps(recognizer, face, layers)
     batch = recognizer.preprocessor.prepare_crops([face])
     cols = 8
@@ -81,8 +79,4 @@ def plot_feature_maps(
             a.imshow(m[:, :, c], cmap="viridis")
             a.axis("off")
         row += nrows
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save(fig, path, tight=False)

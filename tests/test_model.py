@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 from fer_sdk import EmotionRecognizer, ModelLoadError
-from fer_sdk.builtin.keras_cnn import DEFAULT_PRESET, KerasClassifier, bundled_presets
-from fer_sdk.train.loop import sha256_file
+from fer_sdk.builtin.keras_cnn import DEFAULT_PRESET, KerasClassifier, bundled_presets, sha256_file
 
 
 def preset_dir() -> Path:

@@ -8,6 +8,7 @@ through :mod:`importlib.resources`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -78,10 +79,13 @@ def read_metadata(path: Path) -> dict[str, Any]:
     return meta
 
 
-def _sha256(path: Path) -> str:
-    from fer_sdk.train.loop import sha256_file
-
-    return sha256_file(path)
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class KerasClassifier(EmotionClassifier):
@@ -173,7 +177,7 @@ class KerasClassifier(EmotionClassifier):
                 if self.options.verify_checksum:
                     if not expected:
                         raise ModelLoadError(f"model metadata {meta_path} has no sha256 to verify {model_path} with")
-                    actual = _sha256(model_path)
+                    actual = sha256_file(model_path)
                     if actual != expected:
                         raise ModelLoadError(
                             f"model file {model_path} has SHA-256 {actual}, but its metadata expects {expected}: "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -13,15 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from fer_sdk.builtin.keras_cnn import METADATA_FILE, METADATA_FORMAT, MODEL_FILE, sha256_file
 from fer_sdk.errors import DatasetError
 from fer_sdk.train.config import EpochStats, TrainConfig, TrainReport
 from fer_sdk.train.data import Dataset, load_class_folders, load_split
 
 logger = logging.getLogger(__name__)
-
-MODEL_FILE = "model.keras"
-METADATA_FILE = "metadata.json"
-METADATA_FORMAT = "fer_sdk.model/1"
 
 
 def cpu_supports_bf16() -> bool:
@@ -67,15 +63,6 @@ def _is_chief(strategy: Any) -> bool:
     if resolver is None or not getattr(resolver, "task_type", None):
         return True
     return bool(resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0))
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _class_weights(ds: Dataset, mode: str) -> np.ndarray:

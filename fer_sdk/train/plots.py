@@ -10,11 +10,9 @@ from fer_sdk.train.config import EpochStats
 
 def plot_history(history: Sequence[EpochStats], path: str | Path) -> Path:
     """Plot loss and accuracy per epoch (training and validation) to ``path``."""
-    import matplotlib
+    from fer_sdk.plots import pyplot, save
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     epochs = [h.epoch for h in history]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
     ax_loss.plot(epochs, [h.loss for h in history], label="train")
@@ -27,8 +25,4 @@ def plot_history(history: Sequence[EpochStats], path: str | Path) -> Path:
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save(fig, path)
