@@ -45,7 +45,13 @@ class FaceDetector(ABC):
 
     @abstractmethod
     def detect(self, frame: Frame) -> Sequence[Box]:
-        """Return the boxes of the faces in ``frame`` (in frame pixels, any order)."""
+        """Return the boxes of the faces in ``frame`` (in frame pixels, any order).
+
+        The recognizer checks what comes back: boxes partly outside the frame are
+        clipped to it; a box with NaN or infinite values, a non-positive size, or
+        lying entirely outside the frame raises :class:`~fer_sdk.ComponentError`
+        naming the detector and its plugin.
+        """
 
     def __call__(self, image: Any) -> list[Box]:
         """Detect on a raw numpy image (validated first)."""
