@@ -122,61 +122,55 @@ def _epoch_recorder(out: Path, n_train: int, chief: bool, history: list[EpochSta
     """Keras callback: timings, per-epoch log, checkpoints for ``resume``, best weights."""
     import keras
 
-    if True:
+    class Recorder(keras.callbacks.Callback):
+        def __init__(self, out: Path, n_train: int, chief: bool, history: list[EpochStats]) -> None:
+            super().__init__()
+            self.out, self.n_train, self.chief, self.history = out, n_train, chief, history
+            self.ckpt = out / "checkpoints"
+            self.best = max((h.val_accuracy or -1.0 for h in history), default=-1.0)
+            self.t0 = 0.0
 
-        class Recorder(keras.callbacks.Callback):
-            def __init__(self, out: Path, n_train: int, chief: bool, history: list[EpochStats]) -> None:
-                super().__init__()
-                self.out, self.n_train, self.chief, self.history = out, n_train, chief, history
-                self.ckpt = out / "checkpoints"
-                self.best = max((h.val_accuracy or -1.0 for h in history), default=-1.0)
-                self.t0 = 0.0
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.t0 = time.perf_counter()
 
-            def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-                self.t0 = time.perf_counter()
-
-            def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-                logs = dict(logs or {})
-                seconds = time.perf_counter() - self.t0
-                lr = self.model.optimizer.learning_rate
-                stats = EpochStats(
-                    epoch=epoch + 1,
-                    seconds=round(seconds, 2),
-                    images_per_second=round(self.n_train / max(seconds, 1e-9), 1),
-                    loss=float(logs.get("loss", float("nan"))),
-                    accuracy=float(logs.get("accuracy", float("nan"))),
-                    val_loss=float(logs["val_loss"]) if "val_loss" in logs else None,
-                    val_accuracy=float(logs["val_accuracy"]) if "val_accuracy" in logs else None,
-                    learning_rate=float(np.asarray(lr)),
-                )
-                self.history.append(stats)
-                val = (
-                    ""
-                    if stats.val_accuracy is None
-                    else f" val_loss {stats.val_loss:.4f} val_acc {stats.val_accuracy:.4f}"
-                )
-                print(
-                    f"epoch {stats.epoch}: {stats.seconds:.1f}s {stats.images_per_second:.0f} img/s "
-                    f"loss {stats.loss:.4f} acc {stats.accuracy:.4f}{val} lr {stats.learning_rate:.2e}",
-                    flush=True,
-                )
-                target = self.ckpt if self.chief else self.ckpt / f"worker-{os.getpid()}"
-                target.mkdir(parents=True, exist_ok=True)
-                self.model.save(target / "last.keras")
-                score = stats.val_accuracy if stats.val_accuracy is not None else stats.accuracy
-                if score > self.best:
-                    self.best = score
-                    self.model.save_weights(target / "best.weights.h5")
-                state = {"epoch": stats.epoch, "best": self.best, "history": [h.model_dump() for h in self.history]}
-                (target / "state.json").write_text(json.dumps(state, indent=1), encoding="utf-8")
-                if self.chief:
-                    with (self.out / "history.csv").open("w", encoding="utf-8") as fh:
-                        fields = list(EpochStats.model_fields)
-                        fh.write(",".join(fields) + "\n")
-                        for h in self.history:
-                            fh.write(
-                                ",".join("" if getattr(h, f) is None else str(getattr(h, f)) for f in fields) + "\n"
-                            )
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            logs = dict(logs or {})
+            seconds = time.perf_counter() - self.t0
+            lr = self.model.optimizer.learning_rate
+            stats = EpochStats(
+                epoch=epoch + 1,
+                seconds=round(seconds, 2),
+                images_per_second=round(self.n_train / max(seconds, 1e-9), 1),
+                loss=float(logs.get("loss", float("nan"))),
+                accuracy=float(logs.get("accuracy", float("nan"))),
+                val_loss=float(logs["val_loss"]) if "val_loss" in logs else None,
+                val_accuracy=float(logs["val_accuracy"]) if "val_accuracy" in logs else None,
+                learning_rate=float(np.asarray(lr)),
+            )
+            self.history.append(stats)
+            val = (
+                "" if stats.val_accuracy is None else f" val_loss {stats.val_loss:.4f} val_acc {stats.val_accuracy:.4f}"
+            )
+            print(
+                f"epoch {stats.epoch}: {stats.seconds:.1f}s {stats.images_per_second:.0f} img/s "
+                f"loss {stats.loss:.4f} acc {stats.accuracy:.4f}{val} lr {stats.learning_rate:.2e}",
+                flush=True,
+            )
+            target = self.ckpt if self.chief else self.ckpt / f"worker-{os.getpid()}"
+            target.mkdir(parents=True, exist_ok=True)
+            self.model.save(target / "last.keras")
+            score = stats.val_accuracy if stats.val_accuracy is not None else stats.accuracy
+            if score > self.best:
+                self.best = score
+                self.model.save_weights(target / "best.weights.h5")
+            state = {"epoch": stats.epoch, "best": self.best, "history": [h.model_dump() for h in self.history]}
+            (target / "state.json").write_text(json.dumps(state, indent=1), encoding="utf-8")
+            if self.chief:
+                with (self.out / "history.csv").open("w", encoding="utf-8") as fh:
+                    fields = list(EpochStats.model_fields)
+                    fh.write(",".join(fields) + "\n")
+                    for h in self.history:
+                        fh.write(",".join("" if getattr(h, f) is None else str(getattr(h, f)) for f in fields) + "\n")
 
     return Recorder(out, n_train, chief, history)
 
