@@ -124,8 +124,8 @@ class EmotionRecognizer:
         elif isinstance(spec, str) and spec != DEFAULT_CLASSIFIER:
             from fer_sdk.builtin.keras_cnn import bundled_presets
 
-            known = {info.name for info in self._registry.infos("classifiers")}
-            known |= {alias for info in self._registry.infos("classifiers") for alias in info.aliases}
+            infos = self._registry.infos("classifiers")
+            known = {info.name for info in infos} | {alias for info in infos for alias in info.aliases}
             if spec not in known and (_looks_like_path(spec) or spec in bundled_presets()):
                 options["model"] = spec
                 spec = DEFAULT_CLASSIFIER

@@ -47,6 +47,8 @@ class StandardPreprocessor(Preprocessor):
 
     def __init__(self, **options: object) -> None:
         self.options = StandardOptions.model_validate(options)
+        # face crops are used whole: with a margin, crops go through a margin-free twin
+        self._whole = self if self.options.margin == 0.0 else StandardPreprocessor(**{**options, "margin": 0.0})
 
     def crop(self, gray: np.ndarray, box: Box) -> np.ndarray:
         """The square, margin-grown crop of ``box`` from a grayscale image, resized to ``size``."""
@@ -67,9 +69,9 @@ class StandardPreprocessor(Preprocessor):
 
     def prepare_crops(self, crops: Sequence[Any]) -> np.ndarray:
         """Prepare faces that are already cut out: each is used whole, without a margin."""
-        if self.options.margin == 0.0:
+        if self._whole is self:
             return super().prepare_crops(crops)
-        return StandardPreprocessor(size=self.options.size, scale=self.options.scale).prepare_crops(crops)
+        return self._whole.prepare_crops(crops)
 
     def prepare(self, frame: Frame, boxes: Sequence[Box]) -> np.ndarray:
         """Stack the prepared crops of ``boxes``: ``(len(boxes), size, size, 1)`` float32."""
