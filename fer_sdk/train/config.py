@@ -45,7 +45,19 @@ class TrainConfig(BaseModel):
     patience: int = Field(0, ge=0, description="early stopping patience in epochs (0: off)")
     precision: Precision = "auto"
     xla: bool = False
-    distribute: Distribute = "auto"
+    distribute: Distribute = Field(
+        "auto",
+        description=(
+            "tf.distribute strategy. 'none': one device. 'mirrored': MirroredStrategy, synchronous data "
+            "parallelism over all GPUs of this machine (batch_size is the global batch, split between them). "
+            "'multi_worker': MultiWorkerMirroredStrategy across processes or machines: run the same command "
+            "on every machine with the same config and its own TF_CONFIG environment variable, e.g. "
+            '{"cluster": {"worker": ["host1:2222", "host2:2222"]}, "task": {"type": "worker", "index": 0}}; '
+            "worker 0 (or the 'chief') writes `out`, the others a temporary folder; resume reads "
+            "`out/checkpoints` on every worker, so it needs a folder all workers see. "
+            "'auto': multi_worker when TF_CONFIG is set, mirrored with several GPUs, else none."
+        ),
+    )
     seed: int = 1337
     resume: bool = False
     on_error: Literal["skip", "raise"] = "skip"
@@ -96,3 +108,6 @@ class TrainReport(BaseModel):
     history: list[EpochStats]
     train_images: int
     val_images: int
+    steps: int = Field(0, description="optimizer steps taken by the model, resumed epochs included")
+    task: str = Field("local", description="this process in the cluster: 'local', 'worker0', 'worker1', 'chief0'...")
+    weights_sha256: str | None = Field(None, description="digest of the final weights (equal on every worker)")

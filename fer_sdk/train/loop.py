@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import platform
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -40,8 +43,76 @@ def choose_precision(requested: str) -> str:
     return "mixed_bfloat16" if cpu_supports_bf16() else "float32"
 
 
+TF_CONFIG_TASK_TYPES = ("chief", "worker", "evaluator")
+
+
+def read_tf_config(value: str | None = None) -> dict[str, Any]:
+    """Parse and check a ``TF_CONFIG`` (default: the environment variable) for multi-worker training.
+
+    ``TF_CONFIG`` is TensorFlow's description of the cluster and of the task this
+    process plays in it: ``{"cluster": {"worker": ["host:port", ...]}, "task":
+    {"type": "worker", "index": 0}}``. Every machine gets the same ``cluster`` and
+    its own ``task``; worker 0 (or the ``chief``, when the cluster has one) writes
+    the output folder.
+
+    Returns:
+        The parsed mapping, unchanged.
+
+    Raises:
+        ValueError: the variable is unset, not JSON or does not describe a
+            cluster ``MultiWorkerMirroredStrategy`` can run (the message says what is wrong).
+
+    Examples:
+        >>> text = '{"cluster": {"worker": ["a:2222", "b:2222"]}, "task": {"type": "worker", "index": 1}}'
+        >>> read_tf_config(text)["task"]
+        {'type': 'worker', 'index': 1}
+    """
+    text = os.environ.get("TF_CONFIG") if value is None else value
+    if not text:
+        raise ValueError("distribute: multi_worker needs the TF_CONFIG environment variable (see the docs)")
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"TF_CONFIG is not valid JSON: {exc}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("cluster"), dict) or not raw["cluster"]:
+        raise ValueError('TF_CONFIG needs a "cluster" mapping such as {"worker": ["host1:2222", "host2:2222"]}')
+    cluster: dict[str, Any] = raw["cluster"]
+    for task_type, addresses in cluster.items():
+        if task_type not in TF_CONFIG_TASK_TYPES:
+            raise ValueError(
+                f"TF_CONFIG cluster has task type {task_type!r}; MultiWorkerMirroredStrategy takes "
+                f"{', '.join(TF_CONFIG_TASK_TYPES)}"
+            )
+        if not isinstance(addresses, list) or not addresses:
+            raise ValueError(f"TF_CONFIG cluster[{task_type!r}] must be a non-empty list of 'host:port'")
+        for address in addresses:
+            host, _, port = str(address).rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"TF_CONFIG cluster[{task_type!r}]: {address!r} is not 'host:port'")
+    if not any(t in cluster for t in ("chief", "worker")):
+        raise ValueError('TF_CONFIG cluster needs "worker" (and optionally "chief") addresses')
+    if len(cluster.get("chief", [])) > 1:
+        raise ValueError("TF_CONFIG cluster can have at most one chief")
+    task = raw.get("task")
+    if not isinstance(task, dict) or "type" not in task or "index" not in task:
+        raise ValueError('TF_CONFIG needs a "task" such as {"type": "worker", "index": 0}')
+    if task["type"] not in cluster:
+        raise ValueError(f"TF_CONFIG task type {task['type']!r} is not in the cluster ({sorted(cluster)})")
+    index = task["index"]
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(cluster[task["type"]]):
+        raise ValueError(
+            f"TF_CONFIG task index {index!r} is out of range for {len(cluster[task['type']])} {task['type']}(s)"
+        )
+    return raw
+
+
 def choose_strategy(requested: str) -> Any:
-    """The ``tf.distribute`` strategy for ``requested`` (``auto`` looks at TF_CONFIG and the GPUs)."""
+    """The ``tf.distribute`` strategy for ``requested`` (``auto`` looks at TF_CONFIG and the GPUs).
+
+    ``multi_worker`` checks ``TF_CONFIG`` with :func:`read_tf_config` and lets
+    TensorFlow pick the collectives (NCCL between GPUs, ring all-reduce over gRPC
+    between CPUs).
+    """
     import tensorflow as tf
 
     if requested == "auto":
@@ -52,10 +123,17 @@ def choose_strategy(requested: str) -> Any:
         else:
             requested = "none"
     if requested == "multi_worker":
+        read_tf_config()
         return tf.distribute.MultiWorkerMirroredStrategy()
     if requested == "mirrored":
         return tf.distribute.MirroredStrategy()
     return tf.distribute.get_strategy()
+
+
+def _is_multi_worker(strategy: Any) -> bool:
+    import tensorflow as tf
+
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
 
 
 def _is_chief(strategy: Any) -> bool:
@@ -63,6 +141,13 @@ def _is_chief(strategy: Any) -> bool:
     if resolver is None or not getattr(resolver, "task_type", None):
         return True
     return bool(resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0))
+
+
+def _task_name(strategy: Any) -> str:
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not getattr(resolver, "task_type", None):
+        return "local"
+    return f"{resolver.task_type}{resolver.task_id}"
 
 
 def _class_weights(ds: Dataset, mode: str) -> np.ndarray:
@@ -76,17 +161,42 @@ def _class_weights(ds: Dataset, mode: str) -> np.ndarray:
     return (weights / np.average(weights, weights=counts)).astype(np.float32)
 
 
-def make_dataset(ds: Dataset, cfg: TrainConfig, *, training: bool, class_weights: np.ndarray | None = None) -> Any:
-    """A ``tf.data`` pipeline: decoded once, cached, shuffled, batched, augmented, prefetched."""
+def make_dataset(
+    ds: Dataset,
+    cfg: TrainConfig,
+    *,
+    training: bool,
+    class_weights: np.ndarray | None = None,
+    batch_size: int | None = None,
+    shard: tuple[int, int] | None = None,
+    repeat: bool = False,
+) -> Any:
+    """A ``tf.data`` pipeline: decoded once, cached, shuffled, batched, augmented, prefetched.
+
+    Args:
+        ds: the images and labels.
+        cfg: shuffling seed, batch size and augmentation.
+        training: shuffle, drop the last partial batch, augment and add class weights.
+        class_weights: per-class loss weights (training only).
+        batch_size: batch size (default ``cfg.batch_size``; a per-replica size under a strategy).
+        shard: ``(number of shards, this shard)``: keep only this input pipeline's share
+            of the examples (multi-worker training shards by hand, auto-sharding is off).
+        repeat: repeat forever (the caller counts the steps of an epoch).
+    """
     import tensorflow as tf
 
     from fer_sdk.train.augment import augment_batch
 
     n_classes = len(ds.names)
-    data = tf.data.Dataset.from_tensor_slices((ds.images, ds.labels)).cache()
+    data = tf.data.Dataset.from_tensor_slices((ds.images, ds.labels))
+    if shard is not None:
+        data = data.shard(*shard)
+    data = data.cache()
     if training:
         data = data.shuffle(len(ds), seed=cfg.seed, reshuffle_each_iteration=True)
-    data = data.batch(cfg.batch_size, drop_remainder=training)
+    if repeat:
+        data = data.repeat()
+    data = data.batch(batch_size or cfg.batch_size, drop_remainder=training)
     weights = tf.constant(class_weights if class_weights is not None else np.ones(n_classes, np.float32))
 
     def prepare(images: Any, labels: Any) -> Any:
@@ -100,7 +210,8 @@ def make_dataset(ds: Dataset, cfg: TrainConfig, *, training: bool, class_weights
 
     data = data.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    policy = tf.data.experimental.AutoShardPolicy
+    options.experimental_distribute.auto_shard_policy = policy.OFF if shard is not None else policy.DATA
     return data.with_options(options).prefetch(tf.data.AUTOTUNE)
 
 
@@ -118,14 +229,19 @@ def load_training_data(cfg: TrainConfig) -> tuple[Dataset, Dataset | None]:
     return train_ds, val_ds
 
 
-def _epoch_recorder(out: Path, n_train: int, chief: bool, history: list[EpochStats]) -> Any:
-    """Keras callback: timings, per-epoch log, checkpoints for ``resume``, best weights."""
+def _epoch_recorder(out: Path, n_train: int, chief: bool, history: list[EpochStats], prefix: str = "") -> Any:
+    """Keras callback: timings, per-epoch log, checkpoints for ``resume``, best weights.
+
+    ``out`` receives ``checkpoints/`` (on a non-chief worker: a temporary folder);
+    ``history.csv`` is written by the chief only. ``prefix`` starts each printed line.
+    """
     import keras
 
     class Recorder(keras.callbacks.Callback):
-        def __init__(self, out: Path, n_train: int, chief: bool, history: list[EpochStats]) -> None:
+        def __init__(self, out: Path, n_train: int, chief: bool, history: list[EpochStats], prefix: str) -> None:
             super().__init__()
             self.out, self.n_train, self.chief, self.history = out, n_train, chief, history
+            self.prefix = prefix
             self.ckpt = out / "checkpoints"
             self.best = max((h.val_accuracy or -1.0 for h in history), default=-1.0)
             self.t0 = 0.0
@@ -152,11 +268,11 @@ def _epoch_recorder(out: Path, n_train: int, chief: bool, history: list[EpochSta
                 "" if stats.val_accuracy is None else f" val_loss {stats.val_loss:.4f} val_acc {stats.val_accuracy:.4f}"
             )
             print(
-                f"epoch {stats.epoch}: {stats.seconds:.1f}s {stats.images_per_second:.0f} img/s "
+                f"{self.prefix}epoch {stats.epoch}: {stats.seconds:.1f}s {stats.images_per_second:.0f} img/s "
                 f"loss {stats.loss:.4f} acc {stats.accuracy:.4f}{val} lr {stats.learning_rate:.2e}",
                 flush=True,
             )
-            target = self.ckpt if self.chief else self.ckpt / f"worker-{os.getpid()}"
+            target = self.ckpt
             target.mkdir(parents=True, exist_ok=True)
             self.model.save(target / "last.keras")
             score = stats.val_accuracy if stats.val_accuracy is not None else stats.accuracy
@@ -172,7 +288,7 @@ def _epoch_recorder(out: Path, n_train: int, chief: bool, history: list[EpochSta
                     for h in self.history:
                         fh.write(",".join("" if getattr(h, f) is None else str(getattr(h, f)) for f in fields) + "\n")
 
-    return Recorder(out, n_train, chief, history)
+    return Recorder(out, n_train, chief, history, prefix)
 
 
 def _schedule(cfg: TrainConfig, steps_per_epoch: int) -> Any:
@@ -203,6 +319,140 @@ def _compile(model: Any, cfg: TrainConfig, steps_per_epoch: int) -> None:
     )
 
 
+def _fit_multi_worker(
+    model: Any,
+    strategy: Any,
+    cfg: TrainConfig,
+    train_ds: Dataset,
+    val_ds: Dataset | None,
+    class_weights: np.ndarray | None,
+    steps: int,
+    initial_epoch: int,
+    callbacks: list[Any],
+) -> None:
+    """``model.fit`` for ``MultiWorkerMirroredStrategy``: a custom synchronous training loop.
+
+    Keras 3's ``model.fit`` fails under this strategy (``Attempt to convert a value
+    (PerReplica...) with an unsupported type``, keras-team/keras#20585), so each step
+    runs ``strategy.run`` on a per-replica batch; the Keras optimizer all-reduces
+    the gradients, so every replica applies the same update. Each worker reads its
+    own shard of the training set (``distribute_datasets_from_function``), repeated,
+    for exactly ``steps`` steps per epoch, so no worker waits for another at an
+    epoch's end. At each epoch's end the non-trainable float variables (batch-norm
+    moving statistics) are averaged over the replicas, so every worker holds the
+    same weights. Loss and accuracy are summed over all replicas; validation runs on
+    the whole validation set on every worker (the weights are the same everywhere).
+    The callbacks (checkpoints, early stopping) get the same ``logs`` as under ``fit``.
+    """
+    import keras
+    import tensorflow as tf
+
+    from fer_sdk.train.evaluate import predict_probs
+
+    replicas = strategy.num_replicas_in_sync
+    global_batch = cfg.batch_size
+    if global_batch % replicas:
+        raise ValueError(f"batch_size {global_batch} must be a multiple of the {replicas} replicas in the cluster")
+    if cfg.xla:
+        logger.warning("xla is ignored under distribute: multi_worker")
+    if steps < 1:
+        raise DatasetError(f"{len(train_ds)} training images make no full batch of {global_batch}")
+
+    def dataset_fn(ctx: Any) -> Any:
+        return make_dataset(
+            train_ds,
+            cfg,
+            training=True,
+            class_weights=class_weights,
+            batch_size=ctx.get_per_replica_batch_size(global_batch),
+            shard=(ctx.num_input_pipelines, ctx.input_pipeline_id),
+            repeat=True,
+        )
+
+    # every worker must start from the same epoch, or the first collective would wait forever
+    @tf.function
+    def mean_over_workers(value: Any) -> Any:
+        return strategy.reduce(tf.distribute.ReduceOp.MEAN, strategy.run(lambda: tf.identity(value)), axis=None)
+
+    mean, mean_sq = mean_over_workers(tf.constant([initial_epoch, initial_epoch**2], tf.float32)).numpy()
+    if mean_sq - mean * mean > 1e-6:
+        raise RuntimeError(
+            f"the workers resume from different epochs (this one: {initial_epoch}); with resume=True every "
+            f"worker must see the chief's {Path(cfg.out) / 'checkpoints'} (a shared folder)"
+        )
+
+    iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
+    optimizer = model.optimizer
+    with strategy.scope():
+        if not optimizer.built:
+            optimizer.build(model.trainable_variables)
+    loss_fn = keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing, reduction=None)
+
+    def replica_step(batch: Any) -> tuple[Any, Any, Any]:
+        x, y = batch[0], batch[1]
+        with tf.GradientTape() as tape:
+            probs = model(x, training=True)
+            per_example = loss_fn(y, probs)
+            if len(batch) == 3:
+                per_example = per_example * batch[2]
+            # the mean over the global batch: the all-reduced (summed) gradients are the global mean's
+            loss = tf.reduce_sum(per_example) / global_batch
+            if model.losses:
+                loss += tf.add_n(model.losses) / replicas
+            scaled = optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, model.trainable_variables)
+        optimizer.apply(grads, model.trainable_variables)
+        correct = tf.cast(tf.argmax(probs, axis=-1) == tf.argmax(y, axis=-1), tf.float32)
+        return tf.reduce_sum(per_example), tf.reduce_sum(correct), tf.cast(tf.shape(x)[0], tf.float32)
+
+    @tf.function
+    def train_step(it: Any) -> Any:
+        sums = strategy.run(replica_step, args=(next(it),))
+        return tf.stack([strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for v in sums])
+
+    # batch-norm moving statistics are updated by each replica from its own batches: average them
+    synced = [v for v in model.non_trainable_variables if "float" in str(v.dtype)]
+
+    @tf.function
+    def sync_non_trainable() -> None:
+        local = strategy.run(lambda: [tf.identity(v.value) for v in synced])
+        for var, value in zip(synced, local, strict=True):
+            var.assign(strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None))
+
+    val_x = val_ds.images.astype(np.float32) / 255.0 if val_ds is not None else None
+    val_y = np.eye(len(train_ds.names), dtype=np.float32)[val_ds.labels] if val_ds is not None else None
+    cb = keras.callbacks.CallbackList(callbacks, model=model)
+    model.stop_training = False
+    cb.on_train_begin()
+    for epoch in range(initial_epoch, cfg.epochs):
+        cb.on_epoch_begin(epoch)
+        totals = tf.zeros(3)
+        for _ in range(steps):
+            totals += train_step(iterator)
+        if synced:
+            sync_non_trainable()
+        loss_sum, correct, seen = (float(v) for v in totals.numpy())
+        logs: dict[str, float] = {"loss": loss_sum / max(seen, 1.0), "accuracy": correct / max(seen, 1.0)}
+        if val_x is not None and val_y is not None and val_ds is not None:
+            probs = predict_probs(model, val_x)
+            logs["val_loss"] = float(np.mean(np.asarray(loss_fn(val_y, probs))))
+            logs["val_accuracy"] = float(np.mean(np.argmax(probs, axis=1) == val_ds.labels))
+        cb.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    cb.on_train_end()
+
+
+def weights_digest(model: Any) -> str:
+    """SHA-256 of a model's weights (values, shapes and dtypes, in order): equal digests, equal weights."""
+    digest = hashlib.sha256()
+    for w in model.get_weights():
+        arr = np.ascontiguousarray(w)
+        digest.update(f"{arr.dtype}{arr.shape}".encode())
+        digest.update(arr.tobytes())
+    return digest.hexdigest()
+
+
 def train(cfg: TrainConfig) -> TrainReport:
     """Train a classifier as ``cfg`` says and save an inference model the SDK loads.
 
@@ -210,6 +460,11 @@ def train(cfg: TrainConfig) -> TrainReport:
     ``metadata.json`` (labels, input size, preprocessing, data, metrics,
     checksum), ``history.csv``, ``report.json``, ``curves.png`` and
     ``checkpoints/`` (for ``resume=True``).
+
+    With ``distribute="multi_worker"`` every machine of the cluster runs this
+    with the same config and its own ``TF_CONFIG``; only the chief (worker 0)
+    writes ``cfg.out``, the other workers keep their checkpoints in a temporary
+    folder deleted at the end, and return their report without writing it.
 
     Examples:
         >>> from fer_sdk.train import TrainConfig, train
@@ -221,64 +476,83 @@ def train(cfg: TrainConfig) -> TrainReport:
 
     from fer_sdk.train.archs import build
 
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    keras.utils.set_random_seed(cfg.seed)
-    precision = choose_precision(cfg.precision)
-    keras.mixed_precision.set_global_policy(precision)
+    # MultiWorkerMirroredStrategy must exist before TensorFlow runs anything else
     strategy = choose_strategy(cfg.distribute)
+    multi_worker = _is_multi_worker(strategy)
     chief = _is_chief(strategy)
+    task = _task_name(strategy)
+    prefix = f"[{task}] " if multi_worker else ""
+    out = Path(cfg.out)
+    # the usual multi-worker pattern: only the chief writes the output folder
+    work = out if chief else Path(tempfile.mkdtemp(prefix=f"fer_sdk-{task}-"))
+    try:
+        work.mkdir(parents=True, exist_ok=True)
+        keras.utils.set_random_seed(cfg.seed)
+        precision = choose_precision(cfg.precision)
+        keras.mixed_precision.set_global_policy(precision)
+        if multi_worker:
+            print(f"{prefix}{strategy.num_replicas_in_sync} replicas in the cluster, chief: {chief}", flush=True)
 
-    train_ds, val_ds = load_training_data(cfg)
-    logger.info("training images: %d %s", len(train_ds), train_ds.counts())
-    print(f"train: {len(train_ds)} images {train_ds.counts()}", flush=True)
-    if val_ds is not None:
-        print(f"val: {len(val_ds)} images {val_ds.counts()}", flush=True)
-    weights = _class_weights(train_ds, cfg.class_weight) if cfg.class_weight != "none" else None
-    train_data = make_dataset(train_ds, cfg, training=True, class_weights=weights)
-    val_data = make_dataset(val_ds, cfg, training=False) if val_ds is not None else None
-    steps = len(train_ds) // cfg.batch_size
-    shape = (cfg.input_size, cfg.input_size, 1)
-    names = list(train_ds.names)
+        train_ds, val_ds = load_training_data(cfg)
+        logger.info("training images: %d %s", len(train_ds), train_ds.counts())
+        print(f"{prefix}train: {len(train_ds)} images {train_ds.counts()}", flush=True)
+        if val_ds is not None:
+            print(f"{prefix}val: {len(val_ds)} images {val_ds.counts()}", flush=True)
+        weights = _class_weights(train_ds, cfg.class_weight) if cfg.class_weight != "none" else None
+        steps = len(train_ds) // cfg.batch_size
+        shape = (cfg.input_size, cfg.input_size, 1)
+        names = list(train_ds.names)
 
-    ckpt_dir = out / "checkpoints"
-    history: list[EpochStats] = []
-    initial_epoch = 0
-    with strategy.scope():
-        if cfg.resume and (ckpt_dir / "last.keras").is_file():
-            state = json.loads((ckpt_dir / "state.json").read_text(encoding="utf-8"))
-            model = keras.models.load_model(ckpt_dir / "last.keras")
-            # the schedule follows the config, so a run can be resumed with more or fewer epochs
-            model.optimizer.learning_rate = _schedule(cfg, steps)
-            initial_epoch = int(state["epoch"])
-            history = [EpochStats.model_validate(h) for h in state["history"]]
-            print(f"resuming after epoch {initial_epoch}", flush=True)
-        else:
-            model = build(cfg.arch, shape, len(names))
-            _compile(model, cfg, steps)
-    callbacks: list[Any] = [_epoch_recorder(out, len(train_ds), chief, history)]
-    if cfg.patience and val_data is not None:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=cfg.patience))
-    if initial_epoch < cfg.epochs:
-        model.fit(
-            train_data,
-            validation_data=val_data,
-            epochs=cfg.epochs,
-            initial_epoch=initial_epoch,
-            callbacks=callbacks,
-            shuffle=False,  # the tf.data pipeline shuffles
-            verbose=0,
-        )
+        # resuming reads the chief's checkpoints on every worker (a shared folder across machines)
+        ckpt_dir = out / "checkpoints"
+        history: list[EpochStats] = []
+        initial_epoch = 0
+        with strategy.scope():
+            if cfg.resume and (ckpt_dir / "last.keras").is_file():
+                state = json.loads((ckpt_dir / "state.json").read_text(encoding="utf-8"))
+                model = keras.models.load_model(ckpt_dir / "last.keras")
+                # the schedule follows the config, so a run can be resumed with more or fewer epochs
+                model.optimizer.learning_rate = _schedule(cfg, steps)
+                initial_epoch = int(state["epoch"])
+                history = [EpochStats.model_validate(h) for h in state["history"]]
+                print(f"{prefix}resuming after epoch {initial_epoch}", flush=True)
+            else:
+                model = build(cfg.arch, shape, len(names))
+                _compile(model, cfg, steps)
+        callbacks: list[Any] = [_epoch_recorder(work, len(train_ds), chief, history, prefix)]
+        if cfg.patience and val_ds is not None:
+            callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=cfg.patience))
+        if initial_epoch < cfg.epochs and multi_worker:
+            _fit_multi_worker(model, strategy, cfg, train_ds, val_ds, weights, steps, initial_epoch, callbacks)
+        elif initial_epoch < cfg.epochs:
+            model.fit(
+                make_dataset(train_ds, cfg, training=True, class_weights=weights),
+                validation_data=make_dataset(val_ds, cfg, training=False) if val_ds is not None else None,
+                epochs=cfg.epochs,
+                initial_epoch=initial_epoch,
+                callbacks=callbacks,
+                shuffle=False,  # the tf.data pipeline shuffles
+                verbose=0,
+            )
+        optimizer_steps = int(np.asarray(model.optimizer.iterations))
 
-    # the inference model: best weights, float32, no optimizer
-    best = ckpt_dir / "best.weights.h5"
-    if best.is_file():
-        model.load_weights(best)
-    keras.mixed_precision.set_global_policy("float32")
-    final = build(cfg.arch, shape, len(names))
-    final.set_weights(model.get_weights())
-    report = _finish(cfg, final, names, train_ds, val_ds, history, precision, chief)
-    return report
+        # the inference model: best weights, float32, no optimizer
+        best = work / "checkpoints" / "best.weights.h5"
+        if best.is_file():
+            model.load_weights(best)
+        keras.mixed_precision.set_global_policy("float32")
+        final = build(cfg.arch, shape, len(names))
+        final.set_weights(model.get_weights())
+        report = _finish(cfg, final, names, train_ds, val_ds, history, precision, chief)
+        report.steps = optimizer_steps
+        report.task = task
+        report.weights_sha256 = weights_digest(final)
+        if chief:
+            (out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
+        return report
+    finally:
+        if not chief:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def _finish(
@@ -356,7 +630,6 @@ def _finish(
         "sha256": sha256_file(model_path),
     }
     meta_path.write_text(json.dumps(metadata, indent=2), encoding="utf-8")
-    (out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
     try:
         from fer_sdk.train.plots import plot_history
 

@@ -1,0 +1,1 @@
+python examples/classify_crops.py

@@ -1,0 +1,1 @@
+fer-sdk featuremaps examples/images/astronaut.png --out maps.png

@@ -1,0 +1,1 @@
+python examples/first_prediction.py astronaut-annotated.png

@@ -1,0 +1,1 @@
+python use_my_plugin.py

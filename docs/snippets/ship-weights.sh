@@ -1,0 +1,1 @@
+python examples/ship_weights.py runs/fernet_fer7 assets/model

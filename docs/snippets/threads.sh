@@ -1,0 +1,1 @@
+python examples/threads.py --workers 8 --frames 64

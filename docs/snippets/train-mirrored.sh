@@ -1,0 +1,3 @@
+fer-sdk train --config fer_sdk/train/recipes/fernet_fer7.yaml \
+    --data ../shared/datasets/fer2013 --out runs/fernet_fer7_4gpus \
+    --distribute mirrored --batch-size 512 --learning-rate 0.008

@@ -1,0 +1,1 @@
+python examples/train_multiworker.py --epochs 2

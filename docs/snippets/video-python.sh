@@ -1,0 +1,1 @@
+python examples/video_file.py clip.mp4 --every 2
