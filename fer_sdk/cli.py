@@ -1,7 +1,8 @@
 """The ``fer-sdk`` command: a thin layer over the public API.
 
 Subcommands: ``predict`` (images), ``plugins`` (list components), ``train``
-(the training recipe) and ``evaluate`` (metrics on a labelled split).
+(the training recipe), ``evaluate`` (metrics on a labelled split) and
+``export`` (a model for a fast CPU runtime: TFLite / LiteRT or ONNX).
 Exit codes: 0 success, 1 when some input could not be processed, 2 for usage
 errors.
 """
@@ -146,6 +147,14 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from fer_sdk.export import export_model
+
+    path = export_model(args.model, args.out, args.format, args.quantize, overwrite=args.force)
+    print(f"exported: {path} (metadata: {path.with_name('metadata.json')})")
+    return EXIT_OK
+
+
 def _cmd_featuremaps(args: argparse.Namespace) -> int:
     from fer_sdk import EmotionRecognizer
     from fer_sdk.viz import plot_feature_maps
@@ -229,6 +238,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--confusion-png", type=Path, default=None, help="save the confusion matrix as a PNG")
     p.add_argument("--per-class-png", type=Path, default=None, help="save a per-class accuracy bar chart as a PNG")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("export", help="export a model for a fast CPU runtime (TFLite / LiteRT or ONNX)")
+    p.add_argument("--model", default="fernet_fer7", help="bundled preset, model folder or .keras file")
+    p.add_argument(
+        "--out", type=Path, required=True, metavar="FILE|DIR", help="model.tflite / model.onnx; metadata.json beside it"
+    )
+    p.add_argument("--format", choices=["tflite", "onnx"], default=None, help="default: from --out's suffix")
+    p.add_argument(
+        "--quantize",
+        choices=["none", "dynamic"],
+        default="none",
+        help="dynamic: int8 weights, activations quantized at run time (tflite only)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite an existing model file and metadata")
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("featuremaps", help="feature maps of the CNN for the largest face in an image (PNG)")
     p.add_argument("image", type=Path)

@@ -173,7 +173,8 @@ def test_included_files_exist_and_the_runnable_ones_are_run_by_a_test() -> None:
     assert files, 'no page includes a file: is the include syntax still --8<-- "path"?'
     missing = [f"{path} (in {', '.join(pages)})" for path, pages in files.items() if not (ROOT / path).is_file()]
     assert not missing, "included files that do not exist:\n" + "\n".join(missing)
-    tests = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").glob("test_*.py"))
+    test_files = [*(ROOT / "tests").glob("test_*.py"), *(ROOT / "plugins").glob("*/tests/test_*.py")]
+    tests = "".join(p.read_text(encoding="utf-8") for p in test_files)
     # a script also counts as run when a shell snippet that a test runs calls it
     run_by_shell = "".join(sh.read_text(encoding="utf-8") for sh in SNIPPETS.glob("*.sh") if f'"{sh.name}"' in tests)
     unrun = []
