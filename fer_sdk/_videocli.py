@@ -113,7 +113,7 @@ def predict_video(rec: Any, path: Path, args: Any) -> int:
     progress = Progress((total + every - 1) // every if total else 0, not args.no_progress)
     counts: dict[int, Counter[str]] = {}
     status = 0
-    processor = StreamProcessor(rec, every=every, smoothing=args.smoothing)
+    processor = StreamProcessor(rec, every=every, smoothing=args.smoothing, detect_every=args.detect_every)
     try:
         for done, (frame, result) in enumerate(processor.frames(path), start=1):
             writer.write(result)

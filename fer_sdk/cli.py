@@ -214,6 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, metavar="RESULTS.csv|.jsonl", help="video: write results here as they come")
     p.add_argument("--every", type=int, default=1, metavar="N", help="video: process every N-th frame")
     p.add_argument("--smoothing", choices=["none", "ema", "window"], default="none", help="video: per-track smoothing")
+    p.add_argument(
+        "--detect-every",
+        type=int,
+        default=1,
+        metavar="N",
+        help="video: search the whole frame every N-th processed frame, in between only around tracked faces",
+    )
     p.add_argument("--no-progress", action="store_true", help="video: no progress line on stderr")
     p.add_argument("--detector", default="haar")
     p.add_argument("--preprocessor", default=None)

@@ -34,6 +34,10 @@ class InvalidImageError(FerSdkError, ValueError):
     """
 
 
+class InvalidBoxError(FerSdkError, ValueError):
+    """Face boxes passed to :meth:`fer_sdk.EmotionRecognizer.predict` are malformed or outside the frame."""
+
+
 class UnknownComponentError(FerSdkError, LookupError):
     """A detector, preprocessor or classifier name is not registered.
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from fer_sdk.errors import ComponentError, FerSdkError, InvalidImageError
+from fer_sdk.errors import ComponentError, FerSdkError, InvalidBoxError, InvalidImageError
 from fer_sdk.frame import Frame
 from fer_sdk.interfaces import EmotionClassifier, FaceDetector, Preprocessor
 from fer_sdk.plugins import Registry, get_registry
@@ -158,9 +158,12 @@ class EmotionRecognizer:
             source: a video file path, a camera index (``0`` is the default
                 camera) or an iterable of numpy frames.
             **options: see :class:`~fer_sdk.video.StreamOptions`: ``every``
-                (process every N-th frame), ``track`` (stable ``track_id`` per
-                face, on by default), ``smoothing`` (``"none"``, ``"ema"`` or
-                ``"window"``, per track), ``alpha``, ``window``, ``fps``.
+                (process every N-th frame), ``detect_every`` (search the whole
+                frame every N-th processed frame, in between only around the
+                tracked faces: several times faster), ``track`` (stable
+                ``track_id`` per face, on by default), ``smoothing``
+                (``"none"``, ``"ema"`` or ``"window"``, per track), ``alpha``,
+                ``window``, ``fps``.
 
         Yields:
             One :class:`~fer_sdk.video.FrameResult` per processed frame: frame
@@ -179,28 +182,41 @@ class EmotionRecognizer:
         """Only the detection stage: the face boxes of ``frame``, in result order."""
         return self._detect(frame if isinstance(frame, Frame) else Frame(frame))
 
-    def predict(self, frame: Any) -> list[FaceEmotion]:
+    def predict(self, frame: Any, boxes: Sequence[Box | Sequence[float]] | None = None) -> list[FaceEmotion]:
         """Detect every face in ``frame`` and recognise its emotion.
 
         Args:
             frame: a numpy uint8 image: BGR ``HxWx3`` (as ``cv2.imread`` and
                 ``cv2.VideoCapture`` give), grayscale ``HxW`` or BGRA ``HxWx4``.
+            boxes: skip detection and recognise the faces in these boxes
+                (:class:`~fer_sdk.Box` objects or ``(x, y, w, h)`` in frame
+                pixels, clipped to the frame), e.g. from your own detector.
 
         Returns:
             One :class:`~fer_sdk.FaceEmotion` per face, largest face first (ties:
-            top to bottom, then left to right); ``[]`` when there is no face.
+            top to bottom, then left to right), or in the order of ``boxes``;
+            ``[]`` when there is no face.
 
         Raises:
             InvalidImageError: ``frame`` is not an accepted image.
+            InvalidBoxError: a box in ``boxes`` is malformed or outside the frame.
             ComponentError: a component failed or returned something invalid.
 
         Examples:
             >>> import numpy as np
-            >>> EmotionRecognizer().predict(np.zeros((240, 320, 3), np.uint8))
+            >>> rec = EmotionRecognizer()
+            >>> rec.predict(np.zeros((240, 320, 3), np.uint8))
             []
+            >>> [f.box.xyxy for f in rec.predict(np.zeros((240, 320), np.uint8), boxes=[(10, 10, 60, 60)])]
+            [(10, 10, 70, 70)]
         """
         f = frame if isinstance(frame, Frame) else Frame(frame)
-        boxes = self._detect(f)
+        if boxes is None:
+            boxes = self._detect(f)
+        else:
+            if isinstance(boxes, np.ndarray | Box) or not isinstance(boxes, Sequence):
+                raise InvalidBoxError(f"boxes: got {type(boxes).__name__}; expected a list of Box or (x, y, w, h)")
+            boxes = [self._check_box(b, f, "boxes", InvalidBoxError) for b in boxes]
         if not boxes:
             return []
         batch = self._call("preprocessors", self.preprocessor.prepare, f, boxes)
@@ -260,16 +276,15 @@ class EmotionRecognizer:
 
     def _detect(self, frame: Frame) -> list[Box]:
         raw = self._call("detectors", self.detector.detect, frame)
-        boxes = [self._check_box(b, frame) for b in (raw if raw is not None else [])]
-        kept = [b for b in boxes if b is not None]
+        name = self._names["detectors"]
+        kept = [self._check_box(b, frame, name, ComponentError) for b in (raw if raw is not None else [])]
         kept.sort(key=lambda b: (-b.area, b.y, b.x))
         if self.options.max_faces is not None:
             kept = kept[: self.options.max_faces]
         return kept
 
-    def _check_box(self, raw: Any, frame: Frame) -> Box | None:
-        """Validate one detector box: clip to the frame; malformed boxes are the detector's error."""
-        name = self._names["detectors"]
+    def _check_box(self, raw: Any, frame: Frame, name: str, error: type[FerSdkError]) -> Box:
+        """Validate one box: clip it to the frame; a malformed one raises ``error`` naming its source."""
         values: tuple[float, ...]
         if isinstance(raw, Box):
             values = (raw.x, raw.y, raw.w, raw.h)
@@ -279,18 +294,16 @@ class EmotionRecognizer:
                 if len(values) != 4:
                     raise ValueError
             except (TypeError, ValueError):
-                raise ComponentError(f"{name} returned {raw!r}; expected fer_sdk.Box objects") from None
+                raise error(f"{name}: got {raw!r}; expected fer_sdk.Box objects or (x, y, w, h)") from None
         if not all(math.isfinite(float(v)) for v in values):
-            raise ComponentError(f"{name} returned a box with non-finite values: {raw!r}")
+            raise error(f"{name}: a box with non-finite values: {raw!r}")
         x, y, w, h = (float(v) for v in values)
         if w <= 0 or h <= 0:
-            raise ComponentError(f"{name} returned a box with non-positive size: {raw!r}")
+            raise error(f"{name}: a box with non-positive size: {raw!r}")
         x1, y1 = max(0, round(x)), max(0, round(y))
         x2, y2 = min(frame.width, round(x + w)), min(frame.height, round(y + h))
         if x2 <= x1 or y2 <= y1:
-            raise ComponentError(
-                f"{name} returned a box entirely outside the {frame.width}x{frame.height} frame: {raw!r}"
-            )
+            raise error(f"{name}: a box entirely outside the {frame.width}x{frame.height} frame: {raw!r}")
         if isinstance(raw, Box) and (x1, y1, x2 - x1, y2 - y1) == (raw.x, raw.y, raw.w, raw.h):
             return raw
         score = raw.score if isinstance(raw, Box) else None

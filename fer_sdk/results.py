@@ -53,6 +53,16 @@ class Box(BaseModel):
         """``w * h`` in pixels."""
         return self.w * self.h
 
+    def shifted(self, dx: int, dy: int) -> Box:
+        """The same box (and landmarks) moved by ``(dx, dy)`` pixels.
+
+        Examples:
+            >>> Box(x=1, y=2, w=3, h=4).shifted(10, 20).xyxy
+            (11, 22, 14, 26)
+        """
+        marks = None if self.landmarks is None else {k: (x + dx, y + dy) for k, (x, y) in self.landmarks.items()}
+        return self.model_copy(update={"x": self.x + dx, "y": self.y + dy, "landmarks": marks})
+
     def iou(self, other: Box) -> float:
         """Intersection over union with ``other`` (0 when they do not overlap).
 

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from conftest import ROOT, write_video
 
-from fer_sdk import EmotionRecognizer, FerSdkError, InvalidImageError
+from fer_sdk import Box, EmotionRecognizer, FaceDetector, FerSdkError, Frame, InvalidBoxError, InvalidImageError
+from fer_sdk.builtin.haar import HaarDetector
 from fer_sdk.video import FrameResult
 
 
@@ -215,3 +216,64 @@ def test_examples_run(video: Path, tmp_path: Path) -> None:
     )
     assert res.returncode == 1 and "skipped" in res.stderr and "astronaut.png: happy" in res.stdout
     assert cv2.imread(str(tmp_path / "out" / "astronaut.png")).shape == (512, 512, 3)
+
+
+class _CountingDetector(FaceDetector):
+    """The default Haar detector, recording the size of every frame it searches."""
+
+    def __init__(self) -> None:
+        self.inner = HaarDetector()
+        self.sizes: list[tuple[int, int]] = []
+
+    def detect(self, frame: Frame) -> list[Box]:
+        self.sizes.append((frame.width, frame.height))
+        return list(self.inner.detect(frame))
+
+
+def test_detect_every_searches_near_tracks_between_whole_frame_searches(video: Path) -> None:
+    det = _CountingDetector()
+    rec = EmotionRecognizer(detector=det)
+    results = list(rec.stream(video, detect_every=4))
+    assert [r.index for r in results] == list(range(40))
+    whole = [s for s in det.sizes if s == (640, 480)]
+    # whole-frame searches: every 4th frame, plus the frames where no face was tracked
+    assert 10 <= len(whole) < 20, len(whole)
+    assert len(det.sizes) > len(whole) and all(w < 640 and h < 480 for w, h in det.sizes if (w, h) != (640, 480))
+    # the same faces, with the same track ids, as searching every frame
+    astronaut = [t for r in results[:30] for t in _known_faces(r)["astronaut"]]
+    hopper = [t for r in results[:20] for t in _known_faces(r)["hopper"]]
+    assert len(astronaut) >= 27 and len(set(astronaut)) == 1, astronaut  # followed as it drifts
+    assert len(hopper) >= 15 and len(set(hopper)) == 1, hopper
+    assert all(not r.faces for r in results[31:])
+    # the known faces' boxes are close to those of whole-frame searches on every frame
+    full = list(EmotionRecognizer().stream(video))
+    for a, b in zip(results[:20], full[:20], strict=True):
+        for f in a.faces:
+            if any(_known_faces(a).values()) and f.track_id in sum(_known_faces(a).values(), []):
+                assert max(f.box.iou(g.box) for g in b.faces) > 0.7, a.index
+
+
+def test_detect_every_needs_tracks() -> None:
+    with pytest.raises(ValueError, match="track=True"):
+        list(EmotionRecognizer().stream([], detect_every=3, track=False))
+
+
+def test_predict_in_given_boxes(recognizer: EmotionRecognizer, two_faces: np.ndarray) -> None:
+    found = recognizer.predict(two_faces)
+    again = recognizer.predict(two_faces, boxes=[f.box for f in reversed(found)])
+    assert [f.box for f in again] == [f.box for f in reversed(found)]  # the order given
+    for a, b in zip(again, reversed(found), strict=True):
+        assert a.emotion == b.emotion and abs(a.confidence - b.confidence) < 1e-6
+    clipped = recognizer.predict(two_faces, boxes=[(600, 400, 100, 100)])
+    assert clipped[0].box.xyxy == (600, 400, 640, 480)
+    for bad, match in [
+        ([(0, 0, 0, 10)], "non-positive"),
+        ([(700, 0, 10, 10)], "outside"),
+        ([(0, 0, float("nan"), 10)], "non-finite"),
+        ([(1, 2)], "expected"),
+        ((1, 2, 3, 4), "expected"),
+        (np.zeros((1, 4)), "expected a list"),
+    ]:
+        with pytest.raises(InvalidBoxError, match=match):
+            recognizer.predict(two_faces, boxes=bad)
+    assert recognizer.predict(two_faces, boxes=[]) == []
