@@ -59,7 +59,10 @@ class EmotionRecognizer:
 
     Args:
         detector: detector name or :class:`~fer_sdk.FaceDetector` (default ``"haar"``).
-        preprocessor: preprocessor name, :class:`~fer_sdk.Preprocessor` or ``None``.
+        preprocessor: preprocessor name, :class:`~fer_sdk.Preprocessor` or ``None``
+            (the one the classifier's metadata declares, with its input size,
+            scaling and margin; a named preprocessor that extends the standard
+            one gets those settings too).
         classifier: classifier name, model path or :class:`~fer_sdk.EmotionClassifier`
             (default ``"keras"``, the bundled FER2013 CNN).
         **options: see :class:`RecognizerOptions`.
@@ -87,16 +90,28 @@ class EmotionRecognizer:
         self._names: dict[str, str] = {}
         self.classifier: EmotionClassifier = self._resolve_classifier(classifier)
         self.detector: FaceDetector = self._resolve("detectors", detector, FaceDetector, self.options.detector_options)
-        if preprocessor is None:
+        pre_options = dict(self.options.preprocessor_options)
+        if preprocessor is None or isinstance(preprocessor, str):
             declared = dict(getattr(self.classifier, "preprocessing", None) or {"name": "standard"})
             name = str(declared.pop("name", "standard"))
-            preprocessor = name
-            pre_options = {**declared, **self.options.preprocessor_options}
-        else:
-            pre_options = dict(self.options.preprocessor_options)
+            if preprocessor is None:
+                preprocessor = name
+                pre_options = {**declared, **pre_options}
+            elif name == "standard" and self._extends_standard(preprocessor):
+                # e.g. a plugin's variant of the standard crop: it gets the input the model declares too
+                pre_options = {**declared, **pre_options}
         self.preprocessor: Preprocessor = self._resolve("preprocessors", preprocessor, Preprocessor, pre_options)
 
     # construction ------------------------------------------------------------
+    def _extends_standard(self, name: str) -> bool:
+        from fer_sdk.builtin.preprocess import StandardPreprocessor
+
+        try:
+            factory = self._registry.get("preprocessors", name).factory
+        except FerSdkError:
+            return False  # _resolve reports the unknown name
+        return isinstance(factory, type) and issubclass(factory, StandardPreprocessor)
+
     def _resolve(self, kind: str, spec: Any, interface: type, options: dict[str, Any]) -> Any:
         if isinstance(spec, str):
             component = self._registry.create(kind, spec, options)

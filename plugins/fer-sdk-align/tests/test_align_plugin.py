@@ -128,3 +128,15 @@ def test_for_classifier_refuses_other_preprocessing() -> None:
 
     with pytest.raises(fer_sdk.ComponentError, match="rgb-224"):
         AlignedPreprocessor.for_classifier(Other())
+
+
+def test_by_name_it_gets_the_preprocessing_the_classifier_declares() -> None:
+    class Declares64(KerasClassifier):
+        @property
+        def preprocessing(self) -> dict[str, object]:
+            return {"name": "standard", "size": 64, "scale": "standardize", "margin": 0.1}
+
+    rec = EmotionRecognizer(preprocessor="aligned", classifier=Declares64(), preprocessor_options={"min_angle": 5})
+    assert isinstance(rec.preprocessor, AlignedPreprocessor)
+    opts = rec.preprocessor.aligned_options
+    assert (opts.size, opts.scale, opts.margin, opts.min_angle) == (64, "standardize", 0.1, 5)
