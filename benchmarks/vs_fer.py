@@ -1,0 +1,350 @@
+"""fer_sdk against the ``fer`` package, side by side, on the same frames in one run.
+
+What is measured, for each library, each in its own process:
+
+* end to end: ``EmotionRecognizer().predict(frame)`` vs ``FER().detect_emotions(frame)``
+  on the same 640x480 frames with one or two real faces, milliseconds per frame
+  (median and 25th-75th percentile over all frames and rounds), face recall and
+  false boxes per frame against the known face positions;
+* the classifier alone: one crop, and crops per second in batches of 64, on
+  crops already cut out and resized (fer: its int8 TFLite mini-Xception, called
+  the way ``detect_emotions`` calls it; fer_sdk: the classifier component);
+* cold start: the import time, and the time from construction to the first
+  result on a photo;
+* memory: the peak RSS of a process that loads the recognizer and runs 1,000 frames.
+
+Frames: real photos without faces (scikit-image's sample images) with one or
+two FER2013 PublicTest faces pasted in at known places and sizes (48 to 200
+pixels), built at run time by ``benchmarks/detector_recall.py`` (no image is
+stored in the repository). A detection finds a face when its IoU with the
+pasted square is at least 0.3.
+
+``fer`` lives in its own virtual environment, built on the first run (about a
+minute, from PyPI) as its maintainers' Haar path needs it: ``fer==25.10.3``
+without its dependencies, plus tensorflow-cpu, an OpenCV 4.x wheel and the
+small packages it imports. fer_sdk runs in the interpreter that runs this script.
+
+    pip install -e ".[bench]"       # scikit-image, for the background photos
+    python benchmarks/vs_fer.py --data ../shared/datasets/fer2013
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+FER_VENV = ROOT / "runs" / "fer-venv"
+FER_PACKAGES = [
+    "tensorflow-cpu",
+    "opencv-python-headless<5",
+    "pandas",
+    "setuptools<81",
+    "requests",
+    "tqdm",
+    "moviepy<2",
+    "ffmpeg-python",
+    "Pillow",
+]
+IOU = 0.3
+BATCH = 64
+
+# ---------------------------------------------------------------------------
+# workers: run inside the library's own environment, print one JSON object.
+# They import nothing from fer_sdk at module level: the fer environment has no fer_sdk.
+# ---------------------------------------------------------------------------
+
+
+def _load_frames(folder: Path) -> list[np.ndarray]:
+    return [cv2.imread(str(p)) for p in sorted(folder.glob("frame_*.png"))]
+
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000
+
+
+class _Fer:
+    """The ``fer`` package, called as its README shows."""
+
+    def __init__(self) -> None:
+        from fer.fer import FER
+
+        self.fer = FER()
+
+    def predict(self, frame: np.ndarray) -> list[list[int]]:
+        return [[int(v) for v in face["box"]] for face in self.fer.detect_emotions(frame)]
+
+    def classify(self, crops: np.ndarray) -> Any:
+        # detect_emotions' own preprocessing of resized crops, then its classifier
+        size = self.fer._FER__emotion_target_size  # type: ignore[attr-defined]
+        faces = np.array([cv2.resize(c, size) for c in crops], dtype="float32")
+        return self.fer._classify_emotions((faces / 255.0 - 0.5) * 2.0)
+
+
+class _Sdk:
+    def __init__(self, classifier: str) -> None:
+        from fer_sdk import EmotionRecognizer, Frame
+
+        self.rec = EmotionRecognizer(classifier=classifier)
+        self.frame = Frame
+
+    def predict(self, frame: np.ndarray) -> list[list[int]]:
+        return [[f.box.x, f.box.y, f.box.w, f.box.h] for f in self.rec.predict(frame)]
+
+    def classify(self, crops: np.ndarray) -> Any:
+        # the classifier component on crops the preprocessor has prepared
+        return self.rec.classifier.predict_proba(self.rec.preprocessor.prepare_crops(list(crops)))
+
+
+def _make(lib: str, classifier: str) -> _Fer | _Sdk:
+    return _Fer() if lib == "fer" else _Sdk(classifier)
+
+
+def worker(lib: str, folder: Path, rounds: int, classifier: str) -> dict[str, Any]:
+    """Time one library on the frames in ``folder``."""
+    frames = _load_frames(folder)
+    model = _make(lib, classifier)
+    for frame in frames[:5]:
+        model.predict(frame)
+    times: list[float] = []
+    boxes: list[list[list[int]]] = []
+    for r in range(rounds):
+        for frame in frames:
+            t0 = time.perf_counter()
+            found = model.predict(frame)
+            times.append(_ms(t0))
+            if r == 0:
+                boxes.append(found)
+    crops = np.stack([cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in sorted(folder.glob("crop_*.png"))])
+    model.classify(crops[:1])
+    single = []
+    for i in range(200):
+        t0 = time.perf_counter()
+        model.classify(crops[i % len(crops) : i % len(crops) + 1])
+        single.append(_ms(t0))
+    batched = []
+    for i in range(10):
+        batch = crops[(i * BATCH) % (len(crops) - BATCH) :][:BATCH]
+        t0 = time.perf_counter()
+        model.classify(batch)
+        batched.append(BATCH / (time.perf_counter() - t0))
+    return {"times": times, "boxes": boxes, "single": single, "batched": batched}
+
+
+def cold(lib: str, photo: Path, classifier: str) -> dict[str, float]:
+    """Import time, and construction to first result on ``photo`` (run in a fresh process)."""
+    t0 = time.perf_counter()
+    if lib == "fer":
+        from fer.fer import FER  # noqa: F401
+    else:
+        import fer_sdk  # noqa: F401
+    imported = _ms(t0)
+    img = cv2.imread(str(photo))
+    t1 = time.perf_counter()
+    _make(lib, classifier).predict(img)
+    return {"import_ms": imported, "first_result_ms": _ms(t1)}
+
+
+def memory(lib: str, folder: Path, n: int, classifier: str) -> dict[str, float]:
+    """Peak RSS after loading the recognizer and running ``n`` frames."""
+    import resource
+
+    frames = _load_frames(folder)
+    model = _make(lib, classifier)
+    for i in range(n):
+        model.predict(frames[i % len(frames)])
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return {"peak_rss_mib": peak / 1024, "frames": n}
+
+
+def versions(lib: str) -> dict[str, str]:
+    from importlib.metadata import version
+
+    names = ["numpy", "opencv-python-headless", "tensorflow-cpu" if lib == "fer" else "tensorflow"]
+    names.append("fer" if lib == "fer" else "fer_sdk")
+    out = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = version(name)
+        except Exception:
+            out[name] = "-"
+    return out
+
+
+# ---------------------------------------------------------------------------
+# driver
+# ---------------------------------------------------------------------------
+
+
+def build_fer_venv(venv: Path) -> Path:
+    """Create the ``fer`` environment (once) and return its Python."""
+    python = venv / "bin" / "python"
+    ok = python.exists() and subprocess.run([python, "-c", "import fer.fer"], capture_output=True).returncode == 0
+    if not ok:
+        print(f"building {venv} (fer==25.10.3 --no-deps + {' '.join(FER_PACKAGES)}) ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        subprocess.run([*pip, "--no-deps", "fer==25.10.3"], check=True)
+        subprocess.run([*pip, *FER_PACKAGES], check=True)
+    return python
+
+
+def call(python: Path, *args: str) -> dict[str, Any]:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+    res = subprocess.run(
+        [str(python), str(Path(__file__).resolve()), *args], capture_output=True, text=True, env=env, cwd=ROOT
+    )
+    if res.returncode != 0:
+        raise SystemExit(f"worker {args[:2]} failed:\n{res.stderr[-3000:]}")
+    return dict(json.loads(res.stdout.strip().splitlines()[-1]))
+
+
+def iou(a: list[int], b: list[int]) -> float:
+    ax2, ay2, bx2, by2 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
+    iw, ih = min(ax2, bx2) - max(a[0], b[0]), min(ay2, by2) - max(a[1], b[1])
+    inter = max(0, iw) * max(0, ih)
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def score(boxes: list[list[list[int]]], truth: list[list[list[int]]]) -> tuple[float, float]:
+    """Recall and false boxes per frame."""
+    found = false = total = 0
+    for got, want in zip(boxes, truth, strict=True):
+        matched: set[int] = set()
+        for t in want:
+            total += 1
+            hit = [i for i, b in enumerate(got) if iou(b, t) >= IOU]
+            found += bool(hit)
+            matched.update(hit)
+        false += len(got) - len(matched)
+    return found / max(1, total), false / max(1, len(boxes))
+
+
+def spread(values: list[float]) -> str:
+    q = statistics.quantiles(values, n=4)
+    return f"{statistics.median(values):7.2f} [{q[0]:.2f}-{q[2]:.2f}]"
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "datasets" / "fer2013")
+    ap.add_argument("--frames", type=int, default=200, help="frames (one or two faces each)")
+    ap.add_argument("--rounds", type=int, default=3, help="passes over the frames per library")
+    ap.add_argument("--memory-frames", type=int, default=1000)
+    ap.add_argument("--fer-venv", type=Path, default=FER_VENV)
+    ap.add_argument("--classifier", default="keras", help="fer_sdk classifier (e.g. litert when installed)")
+    ap.add_argument("--worker", choices=["fer", "sdk"], help=argparse.SUPPRESS)
+    ap.add_argument("--mode", choices=["time", "cold", "memory", "versions"], help=argparse.SUPPRESS)
+    ap.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.worker:
+        if args.mode == "time":
+            out: dict[str, Any] = worker(args.worker, args.dir, args.rounds, args.classifier)
+        elif args.mode == "cold":
+            out = cold(args.worker, args.dir / "photo.png", args.classifier)
+        elif args.mode == "memory":
+            out = memory(args.worker, args.dir, args.memory_frames, args.classifier)
+        else:
+            out = versions(args.worker)
+        print(json.dumps(out))
+        return
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from detector_recall import make_frames
+
+    from fer_sdk.train.data import load_image_folders
+
+    if not (args.data / "PublicTest").is_dir():
+        raise SystemExit(f"FER2013 not found at {args.data}: pass --data (the folder holding PublicTest/)")
+    faces = load_image_folders(args.data, "PublicTest").images[..., 0]
+    fer_python = build_fer_venv(args.fer_venv)
+    frames = make_frames(faces, args.frames)
+    truth = [[[b.x, b.y, b.w, b.h] for b in boxes] for _, boxes in frames]
+    n_faces = sum(len(t) for t in truth)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for i, (frame, _) in enumerate(frames):
+            cv2.imwrite(str(folder / f"frame_{i:04d}.png"), frame)
+        for i, face in enumerate(faces[:512]):
+            cv2.imwrite(str(folder / f"crop_{i:04d}.png"), face)
+        astro = cv2.imread(str(ROOT / "examples" / "images" / "astronaut.png"))
+        cv2.imwrite(str(folder / "photo.png"), astro)
+
+        common = ["--dir", str(folder), "--rounds", str(args.rounds), "--classifier", args.classifier]
+        common += ["--memory-frames", str(args.memory_frames)]
+        libs = {"fer": fer_python, "sdk": Path(sys.executable)}
+        res: dict[str, dict[str, Any]] = {lib: {} for lib in libs}
+        for mode in ("versions", "cold", "time", "memory"):
+            for lib, python in libs.items():
+                print(f"  {lib}: {mode} ...", file=sys.stderr, flush=True)
+                res[lib][mode] = call(python, "--worker", lib, "--mode", mode, *common)
+
+    fer, sdk = res["fer"], res["sdk"]
+    print(
+        f"fer_sdk vs fer, {len(frames)} frames of 640x480 with {n_faces} real faces (48-200 px), {args.rounds} rounds"
+    )
+    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}")
+    for lib, name in (("sdk", "fer_sdk"), ("fer", "fer")):
+        print(f"{name:8s}: " + ", ".join(f"{k} {v}" for k, v in res[lib]["versions"].items()))
+    print(f"fer_sdk classifier: {args.classifier}; fer: FER() defaults (Haar, int8 TFLite mini-Xception)")
+    print()
+    f_recall, f_false = score(fer["time"]["boxes"], truth)
+    s_recall, s_false = score(sdk["time"]["boxes"], truth)
+    ft, st = fer["time"], sdk["time"]
+    rows = [
+        ("end to end, ms/frame", spread(st["times"]), spread(ft["times"])),
+        (
+            "frames per second",
+            f"{1000 / statistics.median(st['times']):7.1f}",
+            f"{1000 / statistics.median(ft['times']):7.1f}",
+        ),
+        ("face recall", f"{s_recall:7.3f}", f"{f_recall:7.3f}"),
+        ("false boxes per frame", f"{s_false:7.3f}", f"{f_false:7.3f}"),
+        ("classifier, 1 crop, ms", spread(st["single"]), spread(ft["single"])),
+        (f"classifier, crops/s (batch {BATCH})", spread(st["batched"]), spread(ft["batched"])),
+        ("import, ms", f"{sdk['cold']['import_ms']:7.0f}", f"{fer['cold']['import_ms']:7.0f}"),
+        (
+            "construction to first result, ms",
+            f"{sdk['cold']['first_result_ms']:7.0f}",
+            f"{fer['cold']['first_result_ms']:7.0f}",
+        ),
+        (
+            f"peak RSS, {args.memory_frames} frames, MiB",
+            f"{sdk['memory']['peak_rss_mib']:7.0f}",
+            f"{fer['memory']['peak_rss_mib']:7.0f}",
+        ),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"{'':{width}s}  {'fer_sdk':>22s}  {'fer':>22s}")
+    for label, a, b in rows:
+        print(f"{label:{width}s}  {a:>22s}  {b:>22s}")
+    speedup = statistics.median(ft["times"]) / statistics.median(st["times"])
+    print(f"\nend to end: fer_sdk is {speedup:.1f}x faster than fer (median ms/frame); [..] = 25th-75th percentile")
+
+
+if __name__ == "__main__":
+    main()
