@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -403,3 +404,40 @@ def test_autoload_switches(checkout: Path) -> None:
     assert res.returncode == 0, res.stderr
     assert "process registry, detectors: haar\n" in res.stdout
     assert "own registry, detectors: haar\n" in res.stdout
+
+
+@pytest.mark.slow
+def test_web_service_example() -> None:
+    import urllib.error
+    import urllib.request
+
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "examples" / "web_service.py"), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("listening on http://127.0.0.1:"), line
+        url = line.split()[-1]
+
+        def post(body: bytes, to: str = url) -> tuple[int, dict[str, Any]]:
+            req = urllib.request.Request(to, data=body, method="POST")
+            try:
+                with urllib.request.urlopen(req, timeout=60) as res:
+                    return res.status, json.loads(res.read())
+            except urllib.error.HTTPError as err:
+                return err.code, json.loads(err.read())
+
+        status, body = post((ROOT / "examples" / "images" / "astronaut.png").read_bytes())
+        assert status == 200 and [f["emotion"] for f in body["faces"]] == ["happy"], body
+        assert set(body["faces"][0]["box"]) >= {"x", "y", "w", "h"}
+        status, body = post(b"not an image")
+        assert status == 400 and "not an image" in body["error"]
+        status, body = post(b"x", to=url.replace("/predict", "/other"))
+        assert status == 404
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
