@@ -25,7 +25,7 @@ without its dependencies, plus tensorflow-cpu, an OpenCV 4.x wheel and the
 small packages it imports. fer_sdk runs in the interpreter that runs this script.
 
     pip install -e ".[bench]"       # scikit-image, for the background photos
-    python benchmarks/vs_fer.py --data ../shared/datasets/fer2013
+    python benchmarks/vs_fer.py --data ../shared/datasets/fer2013 [--classifier keras,litert]
 """
 
 from __future__ import annotations
@@ -232,9 +232,9 @@ def score(boxes: list[list[list[int]]], truth: list[list[list[int]]]) -> tuple[f
     return found / max(1, total), false / max(1, len(boxes))
 
 
-def spread(values: list[float]) -> str:
+def spread(values: list[float], digits: int = 2) -> str:
     q = statistics.quantiles(values, n=4)
-    return f"{statistics.median(values):7.2f} [{q[0]:.2f}-{q[2]:.2f}]"
+    return f"{statistics.median(values):.{digits}f} [{q[0]:.{digits}f}-{q[2]:.{digits}f}]"
 
 
 def cpu_name() -> str:
@@ -254,7 +254,11 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="passes over the frames per library")
     ap.add_argument("--memory-frames", type=int, default=1000)
     ap.add_argument("--fer-venv", type=Path, default=FER_VENV)
-    ap.add_argument("--classifier", default="keras", help="fer_sdk classifier (e.g. litert when installed)")
+    ap.add_argument(
+        "--classifier",
+        default="keras",
+        help="fer_sdk classifiers, comma-separated (e.g. keras,litert)",
+    )
     ap.add_argument("--worker", choices=["fer", "sdk"], help=argparse.SUPPRESS)
     ap.add_argument("--mode", choices=["time", "cold", "memory", "versions"], help=argparse.SUPPRESS)
     ap.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
@@ -294,56 +298,50 @@ def main() -> None:
         astro = cv2.imread(str(ROOT / "examples" / "images" / "astronaut.png"))
         cv2.imwrite(str(folder / "photo.png"), astro)
 
-        common = ["--dir", str(folder), "--rounds", str(args.rounds), "--classifier", args.classifier]
-        common += ["--memory-frames", str(args.memory_frames)]
-        libs = {"fer": fer_python, "sdk": Path(sys.executable)}
-        res: dict[str, dict[str, Any]] = {lib: {} for lib in libs}
+        common = ["--dir", str(folder), "--rounds", str(args.rounds), "--memory-frames", str(args.memory_frames)]
+        runs = {"fer": (fer_python, "fer", "-")}
+        for name in args.classifier.split(","):
+            runs[f"fer_sdk {name}"] = (Path(sys.executable), "sdk", name)
+        res: dict[str, dict[str, Any]] = {run: {} for run in runs}
         for mode in ("versions", "cold", "time", "memory"):
-            for lib, python in libs.items():
-                print(f"  {lib}: {mode} ...", file=sys.stderr, flush=True)
-                res[lib][mode] = call(python, "--worker", lib, "--mode", mode, *common)
+            for run, (python, lib, classifier) in runs.items():
+                print(f"  {run}: {mode} ...", file=sys.stderr, flush=True)
+                res[run][mode] = call(python, "--worker", lib, "--mode", mode, "--classifier", classifier, *common)
 
-    fer, sdk = res["fer"], res["sdk"]
+    cols = list(runs)
     print(
-        f"fer_sdk vs fer, {len(frames)} frames of 640x480 with {n_faces} real faces (48-200 px), {args.rounds} rounds"
+        f"fer_sdk vs fer: {len(frames)} frames of 640x480 with {n_faces} real faces (48-200 px), {args.rounds} rounds"
     )
     print(f"machine: {cpu_name()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}")
-    for lib, name in (("sdk", "fer_sdk"), ("fer", "fer")):
-        print(f"{name:8s}: " + ", ".join(f"{k} {v}" for k, v in res[lib]["versions"].items()))
-    print(f"fer_sdk classifier: {args.classifier}; fer: FER() defaults (Haar, int8 TFLite mini-Xception)")
+    for run in ("fer", cols[1]):
+        print(f"{run.split()[0]:8s}: " + ", ".join(f"{k} {v}" for k, v in res[run]["versions"].items()))
+    print("fer: FER() defaults (Haar on the full frame, int8 TFLite mini-Xception); fer_sdk: EmotionRecognizer()")
+    print("with its default detector and the classifier named in the column header")
     print()
-    f_recall, f_false = score(fer["time"]["boxes"], truth)
-    s_recall, s_false = score(sdk["time"]["boxes"], truth)
-    ft, st = fer["time"], sdk["time"]
+
+    def row(label: str, cell: Any) -> tuple[str, list[str]]:
+        return label, [cell(res[c]) for c in cols]
+
     rows = [
-        ("end to end, ms/frame", spread(st["times"]), spread(ft["times"])),
-        (
-            "frames per second",
-            f"{1000 / statistics.median(st['times']):7.1f}",
-            f"{1000 / statistics.median(ft['times']):7.1f}",
-        ),
-        ("face recall", f"{s_recall:7.3f}", f"{f_recall:7.3f}"),
-        ("false boxes per frame", f"{s_false:7.3f}", f"{f_false:7.3f}"),
-        ("classifier, 1 crop, ms", spread(st["single"]), spread(ft["single"])),
-        (f"classifier, crops/s (batch {BATCH})", spread(st["batched"]), spread(ft["batched"])),
-        ("import, ms", f"{sdk['cold']['import_ms']:7.0f}", f"{fer['cold']['import_ms']:7.0f}"),
-        (
-            "construction to first result, ms",
-            f"{sdk['cold']['first_result_ms']:7.0f}",
-            f"{fer['cold']['first_result_ms']:7.0f}",
-        ),
-        (
-            f"peak RSS, {args.memory_frames} frames, MiB",
-            f"{sdk['memory']['peak_rss_mib']:7.0f}",
-            f"{fer['memory']['peak_rss_mib']:7.0f}",
-        ),
+        row("end to end, ms/frame", lambda r: spread(r["time"]["times"])),
+        row("frames per second", lambda r: f"{1000 / statistics.median(r['time']['times']):.1f}"),
+        row("face recall", lambda r: f"{score(r['time']['boxes'], truth)[0]:.3f}"),
+        row("false boxes per frame", lambda r: f"{score(r['time']['boxes'], truth)[1]:.3f}"),
+        row("classifier, 1 crop, ms", lambda r: spread(r["time"]["single"])),
+        row(f"classifier, crops/s (batch {BATCH})", lambda r: spread(r["time"]["batched"], 0)),
+        row("import, ms", lambda r: f"{r['cold']['import_ms']:.0f}"),
+        row("construction to first result, ms", lambda r: f"{r['cold']['first_result_ms']:.0f}"),
+        row(f"peak RSS after {args.memory_frames} frames, MiB", lambda r: f"{r['memory']['peak_rss_mib']:.0f}"),
     ]
-    width = max(len(r[0]) for r in rows)
-    print(f"{'':{width}s}  {'fer_sdk':>22s}  {'fer':>22s}")
-    for label, a, b in rows:
-        print(f"{label:{width}s}  {a:>22s}  {b:>22s}")
-    speedup = statistics.median(ft["times"]) / statistics.median(st["times"])
-    print(f"\nend to end: fer_sdk is {speedup:.1f}x faster than fer (median ms/frame); [..] = 25th-75th percentile")
+    width = max(len(label) for label, _ in rows)
+    print(f"| {'':{width}s} | " + " | ".join(f"{c:>22s}" for c in cols) + " |")
+    print(f"| {'-' * width} | " + " | ".join("-" * 22 for _ in cols) + " |")
+    for label, cells in rows:
+        print(f"| {label:{width}s} | " + " | ".join(f"{c:>22s}" for c in cells) + " |")
+    print("\nmedians, [25th-75th percentile]")
+    fer_ms = statistics.median(res["fer"]["time"]["times"])
+    for c in cols[1:]:
+        print(f"end to end, {c} is {fer_ms / statistics.median(res[c]['time']['times']):.1f}x as fast as fer")
 
 
 if __name__ == "__main__":
