@@ -39,3 +39,22 @@ def test_first_prediction_example(tmp_path: Path) -> None:
     assert "emotion: happy" in res.stdout
     img = cv2.imread(str(out))
     assert img is not None and img.shape == (512, 512, 3)
+
+
+def test_cli_reference_names_every_command_and_option() -> None:
+    import argparse
+
+    from fer_sdk.cli import build_parser
+
+    page = (ROOT / "docs" / "reference" / "cli.md").read_text(encoding="utf-8")
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = []
+    for name, command in sub.choices.items():
+        if f"## `fer-sdk {name}`" not in page:
+            missing.append(f"section fer-sdk {name}")
+        for action in command._actions:
+            for flag in action.option_strings:
+                if flag.startswith("--") and flag != "--help" and f"`{flag}" not in page:
+                    missing.append(f"fer-sdk {name} {flag}")
+    assert not missing, "docs/reference/cli.md does not document: " + ", ".join(missing)
