@@ -237,16 +237,6 @@ def spread(values: list[float], digits: int = 2) -> str:
     return f"{statistics.median(values):.{digits}f} [{q[0]:.{digits}f}-{q[2]:.{digits}f}]"
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "datasets" / "fer2013")
@@ -277,6 +267,7 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(Path(__file__).parent))
+    from classifier_runtimes import cpu_model
     from detector_recall import make_frames
 
     from fer_sdk.train.data import load_image_folders
@@ -312,7 +303,7 @@ def main() -> None:
     print(
         f"fer_sdk vs fer: {len(frames)} frames of 640x480 with {n_faces} real faces (48-200 px), {args.rounds} rounds"
     )
-    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}")
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}")
     for run in ("fer", cols[1]):
         print(f"{run.split()[0]:8s}: " + ", ".join(f"{k} {v}" for k, v in res[run]["versions"].items()))
     print("fer: FER() defaults (Haar on the full frame, int8 TFLite mini-Xception); fer_sdk: EmotionRecognizer()")

@@ -88,7 +88,47 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-class KerasClassifier(EmotionClassifier):
+class ModelFileClassifier(EmotionClassifier):
+    """A classifier whose model file has a ``fer_sdk.model/1`` metadata file beside it.
+
+    Subclasses implement ``_locate(stack) -> (model path, metadata path)`` and set
+    ``self._meta = None`` in ``__init__``; labels, preprocessing and input shape
+    come from the metadata, read once. The Keras classifier and runtime plugins
+    (e.g. ``fer-sdk-litert``) share it.
+    """
+
+    _meta: dict[str, Any] | None
+
+    def _locate(self, stack: ExitStack) -> tuple[Path, Path]:
+        raise NotImplementedError
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The model's metadata (labels, input size, preprocessing, data, metrics, checksum)."""
+        if self._meta is None:
+            with ExitStack() as stack:
+                _, meta_path = self._locate(stack)
+                self._meta = read_metadata(meta_path)
+        return self._meta
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The model's labels, in output order."""
+        return tuple(self.metadata["labels"])
+
+    @property
+    def preprocessing(self) -> dict[str, Any]:
+        """The preprocessing the model was trained with, from its metadata."""
+        return dict(self.metadata["preprocessing"])
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """``(height, width, channels)`` the model takes."""
+        h, w = self.metadata["input_size"]
+        return int(h), int(w), int(self.metadata.get("channels", 1))
+
+
+class KerasClassifier(ModelFileClassifier):
     """Keras CNN emotion classifier; loads lazily and batches faces into one forward pass.
 
     Args:
@@ -134,31 +174,6 @@ class KerasClassifier(EmotionClassifier):
             f"{spec!r} is neither a model folder, a .keras file nor a bundled preset "
             f"(bundled: {', '.join(bundled_presets())})"
         )
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        """The model's metadata (labels, input size, preprocessing, data, metrics, checksum)."""
-        if self._meta is None:
-            with ExitStack() as stack:
-                _, meta_path = self._locate(stack)
-                self._meta = read_metadata(meta_path)
-        return self._meta
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        """The model's labels, in output order."""
-        return tuple(self.metadata["labels"])
-
-    @property
-    def preprocessing(self) -> dict[str, Any]:
-        """The preprocessing the model was trained with, from its metadata."""
-        return dict(self.metadata["preprocessing"])
-
-    @property
-    def input_shape(self) -> tuple[int, int, int]:
-        """``(height, width, channels)`` the model takes."""
-        h, w = self.metadata["input_size"]
-        return int(h), int(w), int(self.metadata.get("channels", 1))
 
     # model -----------------------------------------------------------------------
     def load(self) -> None:

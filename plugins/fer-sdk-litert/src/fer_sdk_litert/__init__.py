@@ -33,7 +33,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 import fer_sdk
-from fer_sdk.builtin.keras_cnn import METADATA_FILE, read_metadata
+from fer_sdk.builtin.keras_cnn import METADATA_FILE, ModelFileClassifier, read_metadata
 from fer_sdk.errors import InvalidImageError, ModelLoadError
 
 __all__ = ["BUNDLED", "LiteRTClassifier", "LiteRTOptions", "bundled_model_dir", "register_classifiers"]
@@ -101,7 +101,7 @@ class _Runner:
         return np.asarray(self.interpreter.get_tensor(self.output_index), dtype=np.float32)
 
 
-class LiteRTClassifier(fer_sdk.EmotionClassifier):
+class LiteRTClassifier(ModelFileClassifier):
     """The bundled emotion CNN, or an exported one, on LiteRT with XNNPACK (no TensorFlow needed).
 
     Args:
@@ -152,31 +152,6 @@ class LiteRTClassifier(fer_sdk.EmotionClassifier):
             f"litert model {spec!r} is neither a bundled model ({', '.join(BUNDLED)}) nor an existing "
             ".tflite file or folder (write one with: fer-sdk export --format tflite --out DIR)"
         )
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        """The model's metadata (``fer_sdk.model/1``: labels, input size, preprocessing, checksum, origin)."""
-        if self._meta is None:
-            with ExitStack() as stack:
-                _, meta_path = self._locate(stack)
-                self._meta = read_metadata(meta_path)
-        return self._meta
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        """The model's labels, in output order."""
-        return tuple(self.metadata["labels"])
-
-    @property
-    def preprocessing(self) -> dict[str, Any]:
-        """The preprocessing the model was trained with, from its metadata."""
-        return dict(self.metadata["preprocessing"])
-
-    @property
-    def input_shape(self) -> tuple[int, int, int]:
-        """``(height, width, channels)`` the model takes."""
-        h, w = self.metadata["input_size"]
-        return int(h), int(w), int(self.metadata.get("channels", 1))
 
     @property
     def threads(self) -> int:
