@@ -12,6 +12,7 @@ assert _spec is not None and _spec.loader is not None
 _fixtures = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_fixtures)
 
+fer2013 = _fixtures.fer2013
 astronaut = _fixtures.astronaut
 hopper = _fixtures.hopper
 two_faces = _fixtures.two_faces

@@ -127,6 +127,17 @@ class ModelFileClassifier(EmotionClassifier):
         h, w = self.metadata["input_size"]
         return int(h), int(w), int(self.metadata.get("channels", 1))
 
+    def _checked(self, batch: np.ndarray) -> np.ndarray:
+        """``batch`` as float32, or :class:`InvalidImageError` if it is not ``(n, h, w, c)`` of the model's size."""
+        batch = np.asarray(batch, dtype=np.float32)
+        expected = self.input_shape
+        if batch.ndim != 4 or batch.shape[1:] != expected:
+            raise InvalidImageError(
+                f"classifier input: got an array of shape {batch.shape}; expected (n, {expected[0]}, "
+                f"{expected[1]}, {expected[2]}) float32 from the preprocessor"
+            )
+        return batch
+
 
 class KerasClassifier(ModelFileClassifier):
     """Keras CNN emotion classifier; loads lazily and batches faces into one forward pass.
@@ -238,13 +249,7 @@ class KerasClassifier(ModelFileClassifier):
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities ``(n, len(labels))`` for a prepared batch ``(n, h, w, c)`` float32."""
         self.load()
-        batch = np.asarray(batch, dtype=np.float32)
-        expected = self.input_shape
-        if batch.ndim != 4 or batch.shape[1:] != expected:
-            raise InvalidImageError(
-                f"classifier input: got an array of shape {batch.shape}; expected (n, {expected[0]}, "
-                f"{expected[1]}, {expected[2]}) float32 from the preprocessor"
-            )
+        batch = self._checked(batch)
         if batch.shape[0] == 0:
             return np.zeros((0, len(self.labels)), np.float32)
         outs = []

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import fer_sdk
 from fer_sdk.builtin.keras_cnn import METADATA_FILE, ModelFileClassifier, read_metadata
-from fer_sdk.errors import InvalidImageError, ModelLoadError
+from fer_sdk.errors import ModelLoadError
 
 __all__ = ["BUNDLED", "LiteRTClassifier", "LiteRTOptions", "bundled_model_dir", "register_classifiers"]
 
@@ -223,13 +223,7 @@ class LiteRTClassifier(ModelFileClassifier):
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities ``(n, len(labels))`` for a prepared batch ``(n, h, w, c)`` float32."""
         self.load()
-        batch = np.asarray(batch, dtype=np.float32)
-        expected = self.input_shape
-        if batch.ndim != 4 or batch.shape[1:] != expected:
-            raise InvalidImageError(
-                f"classifier input: got an array of shape {batch.shape}; expected (n, {expected[0]}, "
-                f"{expected[1]}, {expected[2]}) float32 from the preprocessor"
-            )
+        batch = self._checked(batch)
         if batch.shape[0] == 0:
             return np.zeros((0, len(self.labels)), np.float32)
         out = np.empty((batch.shape[0], len(self.labels)), np.float32)
