@@ -142,15 +142,16 @@ class ModelFileClassifier(EmotionClassifier):
 class KerasClassifier(ModelFileClassifier):
     """Keras CNN emotion classifier; loads lazily and batches faces into one forward pass.
 
-    Args:
-        model: a bundled preset name (default ``fernet_fer7``), a folder with
-            ``model.keras`` and ``metadata.json``, or a ``.keras`` file with
-            ``metadata.json`` beside it.
-        batch_size: largest batch per forward pass.
-        verify_checksum: refuse a model whose SHA-256 differs from its metadata.
-        safe_mode: keep Keras safe mode on (models cannot run code when loaded).
-        device: a TensorFlow device string; by default TensorFlow picks the GPU
-            when it sees one.
+    Keyword options (:class:`KerasOptions`, unknown keys are errors):
+
+    - ``model``: a bundled preset name (default ``fernet_fer7``), a folder with
+      ``model.keras`` and ``metadata.json``, or a ``.keras`` file with
+      ``metadata.json`` beside it;
+    - ``batch_size``: largest batch per forward pass;
+    - ``verify_checksum``: refuse a model whose SHA-256 differs from its metadata;
+    - ``safe_mode``: keep Keras safe mode on (models cannot run code when loaded);
+    - ``device``: a TensorFlow device string; by default TensorFlow picks the GPU
+      when it sees one.
 
     Examples:
         >>> clf = KerasClassifier()          # cheap: nothing is loaded yet
