@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+import textwrap
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -157,3 +158,51 @@ def test_instances_can_fill_any_slot(astronaut: np.ndarray) -> None:
 def test_object_without_the_interface_is_refused() -> None:
     with pytest.raises(fer_sdk.ComponentError, match="detect"):
         EmotionRecognizer(detector=object())  # type: ignore[arg-type]
+
+
+UNINSTALLED = ("fer_sdk_example", "fer_sdk_mtcnn", "fer_sdk_align", "fer_sdk_litert")
+
+
+def test_the_core_works_with_the_plugin_distributions_uninstalled(tmp_path: Path) -> None:
+    """A view of site-packages without the plugins' distributions (and their editable hooks) stands in
+    for ``pip uninstall``: the core still lists its own components, predicts, and names what is missing."""
+    import json
+    import sysconfig
+
+    site_packages = Path(sysconfig.get_paths()["purelib"])
+    view = tmp_path / "site-packages"
+    view.mkdir()
+    hidden = []
+    for entry in site_packages.iterdir():
+        name = entry.name
+        if any(name == d or name.startswith(f"{d}-") or name == f"_editable_impl_{d}.pth" for d in UNINSTALLED):
+            hidden.append(name)
+            continue
+        (view / name).symlink_to(entry)
+    code = textwrap.dedent(
+        """
+        import json, site, sys
+        site.addsitedir(sys.argv[1])
+        import cv2, fer_sdk
+        names = {k: [c["name"] for c in v] for k, v in fer_sdk.available_components().items()}
+        faces = fer_sdk.EmotionRecognizer().predict(cv2.imread(sys.argv[2]))
+        missing = []
+        for kind, name in (("detector", "mtcnn"), ("classifier", "litert")):
+            try:
+                fer_sdk.EmotionRecognizer(**{kind: name})
+            except fer_sdk.UnknownComponentError:
+                missing.append(name)
+        print(json.dumps({"names": names, "emotions": [f.emotion for f in faces], "missing": missing}))
+        """
+    )
+    image = Path(__file__).resolve().parents[1] / "examples" / "images" / "astronaut.png"
+    res = subprocess.run(
+        [sys.executable, "-S", "-c", code, str(view), str(image)], capture_output=True, text=True, timeout=300
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert {"haar"} <= set(out["names"]["detectors"]) and "keras" in out["names"]["classifiers"]
+    everything = {n for names in out["names"].values() for n in names}
+    assert not everything & {"mtcnn", "aligned", "litert", "whole-frame"}, out["names"]
+    assert out["emotions"] == ["happy"]
+    assert out["missing"] == ["mtcnn", "litert"]
