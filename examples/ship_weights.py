@@ -11,7 +11,6 @@ damaged copy is refused.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import sys
@@ -20,17 +19,9 @@ from pathlib import Path
 import cv2
 
 from fer_sdk import EmotionRecognizer, ModelLoadError
+from fer_sdk.builtin.keras_cnn import sha256_file
 
 IMAGE = Path(__file__).resolve().parent / "images" / "astronaut.png"
-
-
-def sha256(path: Path) -> str:
-    """The SHA-256 of a file, as ``metadata.json`` records it."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def main(argv: list[str]) -> int:
@@ -48,7 +39,7 @@ def main(argv: list[str]) -> int:
     # 2. The metadata records the checksum; fer_sdk verifies it on load, and so can your release script.
     meta = json.loads((dest / "metadata.json").read_text())
     print(f"labels: {', '.join(meta['labels'])}; preprocessing: {meta['preprocessing']}")
-    print(f"sha256 matches metadata: {sha256(dest / 'model.keras') == meta['sha256']}")
+    print(f"sha256 matches metadata: {sha256_file(dest / 'model.keras') == meta['sha256']}")
 
     # 3. Load it by path: the preprocessing recorded in the metadata is used automatically.
     recognizer = EmotionRecognizer(classifier=str(dest))

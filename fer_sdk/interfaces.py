@@ -14,15 +14,44 @@ Data flows one way::
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
+from pydantic import BaseModel, ValidationError
 
+from fer_sdk.errors import ComponentError
 from fer_sdk.frame import Frame
 from fer_sdk.results import Box, EmotionPrediction
 
-__all__ = ["EmotionClassifier", "FaceDetector", "Preprocessor"]
+__all__ = ["EmotionClassifier", "FaceDetector", "Preprocessor", "parse_options"]
+
+OptionsT = TypeVar("OptionsT", bound=BaseModel)
+
+
+def parse_options(model: type[OptionsT], options: Mapping[str, Any], what: str) -> OptionsT:
+    """Validate a component's keyword ``options`` with its pydantic ``model``.
+
+    Raises :class:`~fer_sdk.ComponentError` naming ``what`` and each offending
+    option, for components that may be built directly as well as by name.
+
+    Examples:
+        >>> from pydantic import BaseModel, ConfigDict
+        >>> class Opts(BaseModel):
+        ...     model_config = ConfigDict(extra="forbid")
+        ...     size: int = 1
+        >>> parse_options(Opts, {"size": 3}, "my detector").size
+        3
+        >>> parse_options(Opts, {"sise": 3}, "my detector")
+        Traceback (most recent call last):
+        ...
+        fer_sdk.errors.ComponentError: invalid my detector options {'sise': 3}: sise: Extra inputs are not permitted
+    """
+    try:
+        return model.model_validate(dict(options))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg']}" for e in exc.errors())
+        raise ComponentError(f"invalid {what} options {dict(options)}: {problems}") from exc
 
 
 class FaceDetector(ABC):

@@ -88,6 +88,23 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def verify_sha256(model_path: Path, meta: dict[str, Any], meta_path: Path, actual: str | None = None) -> None:
+    """Refuse ``model_path`` unless its SHA-256 is the one ``meta`` records.
+
+    ``actual`` is the digest when the caller has already read the file (otherwise
+    it is computed from the file).
+    """
+    expected = meta.get("sha256")
+    if not expected:
+        raise ModelLoadError(f"model metadata {meta_path} has no sha256 to verify {model_path} with")
+    actual = actual or sha256_file(model_path)
+    if actual != expected:
+        raise ModelLoadError(
+            f"model file {model_path} has SHA-256 {actual}, but its metadata expects {expected}: "
+            "the file is truncated, corrupted or was replaced"
+        )
+
+
 class ModelFileClassifier(EmotionClassifier):
     """A classifier whose model file has a ``fer_sdk.model/1`` metadata file beside it.
 
@@ -200,16 +217,8 @@ class KerasClassifier(ModelFileClassifier):
                 meta = read_metadata(meta_path)
                 if not model_path.is_file():
                     raise ModelLoadError(f"model file {model_path} is missing")
-                expected = meta.get("sha256")
                 if self.options.verify_checksum:
-                    if not expected:
-                        raise ModelLoadError(f"model metadata {meta_path} has no sha256 to verify {model_path} with")
-                    actual = sha256_file(model_path)
-                    if actual != expected:
-                        raise ModelLoadError(
-                            f"model file {model_path} has SHA-256 {actual}, but its metadata expects {expected}: "
-                            "the file is truncated, corrupted or was replaced"
-                        )
+                    verify_sha256(model_path, meta, meta_path)
                 self._model = self._load_keras(model_path)
             self._meta = meta
             self._forward = self._make_forward(self._model)

@@ -7,11 +7,11 @@ from typing import Any
 
 import cv2
 import numpy as np
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field
 
 from fer_sdk.builtin.preprocess import StandardOptions, StandardPreprocessor
 from fer_sdk.errors import ComponentError
-from fer_sdk.interfaces import EmotionClassifier
+from fer_sdk.interfaces import EmotionClassifier, parse_options
 from fer_sdk.results import Box
 
 __all__ = ["AlignedOptions", "AlignedPreprocessor", "eye_angle"]
@@ -97,11 +97,7 @@ class AlignedPreprocessor(StandardPreprocessor):
     name = "aligned"
 
     def __init__(self, **options: Any) -> None:
-        try:
-            self.aligned_options = AlignedOptions.model_validate(options)
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg']}" for e in exc.errors())
-            raise ComponentError(f"invalid aligned preprocessor options {options}: {problems}") from exc
+        self.aligned_options = parse_options(AlignedOptions, options, "aligned preprocessor")
         standard = self.aligned_options.model_dump(exclude={"min_angle"})
         super().__init__(**standard)
         # resizes an already rotated, already margin-grown square patch: the standard crop of the whole patch

@@ -33,7 +33,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 import fer_sdk
-from fer_sdk.builtin.keras_cnn import METADATA_FILE, ModelFileClassifier, read_metadata
+from fer_sdk.builtin.keras_cnn import METADATA_FILE, ModelFileClassifier, read_metadata, verify_sha256
 from fer_sdk.errors import ModelLoadError
 
 __all__ = ["BUNDLED", "LiteRTClassifier", "LiteRTOptions", "bundled_model_dir", "register_classifiers"]
@@ -175,16 +175,8 @@ class LiteRTClassifier(ModelFileClassifier):
                     raise ModelLoadError(f"model file {model_path} is missing or unreadable: {exc}") from exc
             if model_path.suffix != ".tflite":
                 raise ModelLoadError(f"model file {model_path} is not a .tflite file (export one with fer-sdk export)")
-            expected = meta.get("sha256")
             if self.options.verify_checksum:
-                if not expected:
-                    raise ModelLoadError(f"model metadata {meta_path} has no sha256 to verify {model_path} with")
-                actual = hashlib.sha256(content).hexdigest()
-                if actual != expected:
-                    raise ModelLoadError(
-                        f"model file {model_path} has SHA-256 {actual}, but its metadata expects {expected}: "
-                        "the file is truncated, corrupted or was replaced"
-                    )
+                verify_sha256(model_path, meta, meta_path, hashlib.sha256(content).hexdigest())
             self._meta = meta
             runner = self._make_runner(content, 1, model_path)
             self._content = content

@@ -8,11 +8,10 @@ from typing import Any
 
 import cv2
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from fer_sdk.errors import ComponentError
 from fer_sdk.frame import Frame
-from fer_sdk.interfaces import FaceDetector
+from fer_sdk.interfaces import FaceDetector, parse_options
 from fer_sdk.results import Box
 
 __all__ = ["LANDMARKS", "MtcnnDetector", "MtcnnOptions"]
@@ -102,11 +101,7 @@ class MtcnnDetector(FaceDetector):
     name = "mtcnn"
 
     def __init__(self, **options: Any) -> None:
-        try:
-            self.options = MtcnnOptions.model_validate(options)
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg']}" for e in exc.errors())
-            raise ComponentError(f"invalid mtcnn detector options {options}: {problems}") from exc
+        self.options = parse_options(MtcnnOptions, options, "mtcnn detector")
         self._local = threading.local()
 
     def _model(self) -> Any:
