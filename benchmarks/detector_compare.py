@@ -23,7 +23,6 @@ import argparse
 import os
 import platform
 import sys
-import time
 from importlib.metadata import version
 from pathlib import Path
 
@@ -36,7 +35,7 @@ from fer_sdk.plugins import get_registry
 from fer_sdk.train.data import load_image_folders
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from detector_recall import BUCKETS, make_frames  # the same frames, not a copy
+from detector_recall import BUCKETS, make_frames, take_turns  # the same frames and scoring
 
 DETECTORS: dict[str, tuple[str, dict[str, object]]] = {
     "haar": ("haar", {}),
@@ -69,27 +68,9 @@ def main() -> None:
     print("| --- |" + " ---: |" * (len(BUCKETS) + 4))
     registry = get_registry()
     detectors = {label: registry.create("detectors", name, options) for label, (name, options) in DETECTORS.items()}
-    found = {label: dict.fromkeys(BUCKETS, 0) for label in detectors}
-    total = dict.fromkeys(BUCKETS, 0)
-    false = dict.fromkeys(detectors, 0)
-    times: dict[str, list[float]] = {label: [] for label in detectors}
     for det in detectors.values():
         det.detect(Frame(frames[0][0]))  # warm-up: first-use loading is not timed
-    for frame, truth in frames:
-        for t in truth:
-            total[next(b for b in BUCKETS if b[0] <= t.w < b[1])] += 1
-        for label, det in detectors.items():
-            f = Frame(frame)
-            t0 = time.perf_counter()
-            boxes = list(det.detect(f))
-            times[label].append((time.perf_counter() - t0) * 1000)
-            matched: set[int] = set()
-            for t in truth:
-                hit = [i for i, b in enumerate(boxes) if b.iou(t) >= 0.3]
-                if hit:
-                    found[label][next(b for b in BUCKETS if b[0] <= t.w < b[1])] += 1
-                    matched.update(hit)
-            false[label] += len(boxes) - len(matched)
+    found, total, false, times = take_turns(detectors, frames, shared_frame=False)
     for label in detectors:
         n_found = sum(found[label].values())
         cells = " | ".join(f"{found[label][b] / max(1, total[b]):.1%}" for b in BUCKETS)

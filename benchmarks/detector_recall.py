@@ -23,6 +23,7 @@ import os
 import platform
 import time
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -68,6 +69,46 @@ def make_frames(faces: np.ndarray, n: int, seed: int = 0) -> list[tuple[np.ndarr
     return frames
 
 
+def bucket(box: Box) -> tuple[int, int]:
+    """The size bucket of a pasted face."""
+    return next(b for b in BUCKETS if b[0] <= box.w < b[1])
+
+
+def take_turns(
+    detectors: dict[str, Any], frames: list[tuple[np.ndarray, list[Box]]], *, shared_frame: bool
+) -> tuple[dict[str, dict[tuple[int, int], int]], dict[tuple[int, int], int], dict[str, int], dict[str, list[float]]]:
+    """Run the detectors in turn on each frame; score them against the pasted faces.
+
+    With ``shared_frame`` the detectors get one :class:`~fer_sdk.Frame` whose grayscale
+    copy is made before timing (as in the recognizer); otherwise each gets a fresh one
+    and its colour conversion is timed. Returns faces found per detector and size
+    bucket, faces per bucket, false boxes per detector and milliseconds per frame.
+    """
+    found = {name: dict.fromkeys(BUCKETS, 0) for name in detectors}
+    total = dict.fromkeys(BUCKETS, 0)
+    false = dict.fromkeys(detectors, 0)
+    times: dict[str, list[float]] = {name: [] for name in detectors}
+    for frame, truth in frames:
+        shared = Frame(frame)
+        if shared_frame:
+            shared.gray  # noqa: B018  (the conversion is shared, as in the recognizer)
+        for t in truth:
+            total[bucket(t)] += 1
+        for name, det in detectors.items():
+            f = shared if shared_frame else Frame(frame)
+            t0 = time.perf_counter()
+            boxes = list(det.detect(f))
+            times[name].append((time.perf_counter() - t0) * 1000)
+            matched: set[int] = set()
+            for t in truth:
+                hit = [i for i, b in enumerate(boxes) if b.iou(t) >= 0.3]
+                if hit:
+                    found[name][bucket(t)] += 1
+                    matched.update(hit)
+            false[name] += len(boxes) - len(matched)
+    return found, total, false, times
+
+
 class FerLike:
     """The Haar call of the ``fer`` package: full frame, scaleFactor 1.1, minNeighbors 5, minSize 50."""
 
@@ -96,26 +137,7 @@ def main() -> None:
     n_faces = sum(len(t) for _, t in frames)
     print(f"{len(frames)} frames of 640x480, {n_faces} pasted faces (48-200 px)")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; opencv {cv2.__version__}")
-    found = {name: dict.fromkeys(BUCKETS, 0) for name in settings}
-    total = dict.fromkeys(BUCKETS, 0)
-    false = dict.fromkeys(settings, 0)
-    times: dict[str, list[float]] = {name: [] for name in settings}
-    for frame, truth in frames:
-        f = Frame(frame)
-        f.gray  # noqa: B018  (the conversion is shared, as in the recognizer)
-        for t in truth:
-            total[next(b for b in BUCKETS if b[0] <= t.w < b[1])] += 1
-        for name, det in settings.items():
-            t0 = time.perf_counter()
-            boxes = list(det.detect(f))
-            times[name].append((time.perf_counter() - t0) * 1000)
-            matched = set()
-            for t in truth:
-                hit = [i for i, b in enumerate(boxes) if b.iou(t) >= 0.3]
-                if hit:
-                    found[name][next(b for b in BUCKETS if b[0] <= t.w < b[1])] += 1
-                    matched.update(hit)
-            false[name] += len(boxes) - len(matched)
+    found, total, false, times = take_turns(settings, frames, shared_frame=True)
     head = " ".join(f"{f'recall {lo}-{hi - 1}px':>17s}" for lo, hi in BUCKETS)
     print(f"{'setting':8s} {'recall':>7s} {head} {'false/frame':>11s} {'ms/frame':>9s} {'p25-p75':>12s}")
     for name in settings:

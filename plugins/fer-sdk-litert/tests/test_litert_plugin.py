@@ -29,35 +29,7 @@ from fer_sdk_litert import LiteRTClassifier, bundled_model_dir
 
 ROOT = Path(__file__).resolve().parents[3]
 ASTRONAUT = ROOT / "examples" / "images" / "astronaut.png"
-DATA_ENV = "FER_SDK_DATA"
 ATOL = {"fp32": 1e-4, "int8": 0.05}
-
-
-def fer2013_root() -> Path | None:
-    """The FER2013 image folders: $FER_SDK_DATA, else ../shared/datasets/fer2013 beside the checkout."""
-    env = os.environ.get(DATA_ENV)
-    for path in [*([Path(env)] if env else []), ROOT.parent / "shared" / "datasets" / "fer2013"]:
-        if (path / "PublicTest").is_dir():
-            return path
-    return None
-
-
-@pytest.fixture(scope="module")
-def fer2013() -> Path:
-    root = fer2013_root()
-    if root is None:
-        pytest.skip(
-            f"FER2013 images not found: set {DATA_ENV} to the folder holding PublicTest/, "
-            "or place it at ../shared/datasets/fer2013 beside the checkout"
-        )
-    return root
-
-
-@pytest.fixture(scope="module")
-def astronaut() -> np.ndarray:
-    img = cv2.imread(str(ASTRONAUT))
-    assert img is not None
-    return img
 
 
 @pytest.fixture(scope="module")
