@@ -34,6 +34,7 @@ from fer_sdk.train.data import load_image_folders
 
 BACKGROUNDS = ("coffee", "gravel", "brick", "motorcycle_left", "page", "grass", "horse", "chelsea", "coins", "moon")
 BUCKETS = ((48, 80), (80, 120), (120, 201))
+IOU = 0.3  # a detection finds a pasted face when it overlaps it this much
 
 
 def backgrounds() -> list[np.ndarray]:
@@ -74,6 +75,18 @@ def bucket(box: Box) -> tuple[int, int]:
     return next(b for b in BUCKETS if b[0] <= box.w < b[1])
 
 
+def match(boxes: list[Box], truth: list[Box]) -> tuple[list[Box], int]:
+    """The pasted faces that ``boxes`` find (IoU >= 0.3), and how many boxes find none."""
+    hits: list[Box] = []
+    matched: set[int] = set()
+    for t in truth:
+        hit = [i for i, b in enumerate(boxes) if b.iou(t) >= IOU]
+        if hit:
+            hits.append(t)
+            matched.update(hit)
+    return hits, len(boxes) - len(matched)
+
+
 def take_turns(
     detectors: dict[str, Any], frames: list[tuple[np.ndarray, list[Box]]], *, shared_frame: bool
 ) -> tuple[dict[str, dict[tuple[int, int], int]], dict[tuple[int, int], int], dict[str, int], dict[str, list[float]]]:
@@ -99,13 +112,10 @@ def take_turns(
             t0 = time.perf_counter()
             boxes = list(det.detect(f))
             times[name].append((time.perf_counter() - t0) * 1000)
-            matched: set[int] = set()
-            for t in truth:
-                hit = [i for i, b in enumerate(boxes) if b.iou(t) >= 0.3]
-                if hit:
-                    found[name][bucket(t)] += 1
-                    matched.update(hit)
-            false[name] += len(boxes) - len(matched)
+            hits, n_false = match(boxes, truth)
+            for t in hits:
+                found[name][bucket(t)] += 1
+            false[name] += n_false
     return found, total, false, times
 
 
