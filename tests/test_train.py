@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from fer_sdk import DatasetError, EmotionRecognizer
+from fer_sdk import DatasetError, EmotionRecognizer, ModelLoadError
+from fer_sdk.builtin.keras_cnn import KerasClassifier
 from fer_sdk.train import TrainConfig, train
 from fer_sdk.train.data import load_class_folders, load_fer2013_csv, load_split
 
@@ -124,6 +125,21 @@ def test_tiny_training_run_gives_a_model_the_sdk_loads(tmp_path: Path) -> None:
     more = train(cfg.model_copy(update={"epochs": 3, "resume": True}))
     assert [h.epoch for h in more.history] == [1, 2, 3]
 
+    # init_from: a new run starts from the trained weights (a vanishing learning rate keeps them)
+    def first_kernel(model_dir: Path) -> np.ndarray:
+        return np.asarray(KerasClassifier(model=str(model_dir)).keras_model.get_layer("block1_conv1").get_weights()[0])
+
+    start = {"out": tmp_path / "tuned", "init_from": str(tmp_path / "out"), "learning_rate": 1e-12, "epochs": 1}
+    tuned = train(cfg.model_copy(update=start))
+    np.testing.assert_allclose(first_kernel(tuned.out), first_kernel(tmp_path / "out"), atol=1e-6)
+    fresh = train(cfg.model_copy(update={**start, "out": tmp_path / "fresh", "init_from": None}))
+    assert not np.allclose(first_kernel(fresh.out), first_kernel(tmp_path / "out"), atol=1e-3)
+    # a model with other labels or another architecture is refused before training
+    with pytest.raises(ModelLoadError, match="labels"):
+        train(cfg.model_copy(update={**start, "labels": ["sad", "happy", "surprise"]}))
+    with pytest.raises(ModelLoadError, match="'seed' model"):
+        train(cfg.model_copy(update={**start, "arch": "fernet"}))
+
 
 def test_config_file_and_unknown_keys(tmp_path: Path) -> None:
     path = tmp_path / "cfg.yaml"
@@ -145,13 +161,26 @@ def test_command_line_options_over_a_config_file(tmp_path: Path) -> None:
     parser = argparse.ArgumentParser()
     add_train_arguments(parser)
     args = parser.parse_args(
-        ["--config", str(path), "--epochs", "7", "--labels", "happy,sad", "--val-split", "none", "--no-augment"]
+        [
+            "--config",
+            str(path),
+            "--epochs",
+            "7",
+            "--labels",
+            "happy,sad",
+            "--val-split",
+            "none",
+            "--no-augment",
+            "--init-from",
+            "fernet_fer7",
+        ]
     )
     cfg = config_from_args(args)
-    assert (cfg.arch, cfg.epochs, cfg.labels, cfg.val_split, cfg.augment.enabled) == (
+    assert (cfg.arch, cfg.epochs, cfg.labels, cfg.val_split, cfg.augment.enabled, cfg.init_from) == (
         "seed",
         7,
         ["happy", "sad"],
         None,
         False,
+        "fernet_fer7",
     )

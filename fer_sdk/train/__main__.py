@@ -34,6 +34,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--on-error", choices=["skip", "raise"], dest="on_error")
     parser.add_argument("--margin", type=float, help="crop margin recorded in the model metadata")
     parser.add_argument("--resume", action="store_true", default=None, help="continue from OUT/checkpoints")
+    parser.add_argument(
+        "--init-from",
+        dest="init_from",
+        metavar="MODEL",
+        help="start from a trained model's weights (bundled preset, model folder or .keras file)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -56,6 +62,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         "on_error",
         "resume",
         "margin",
+        "init_from",
     ):
         value = getattr(args, key, None)
         if value is not None:

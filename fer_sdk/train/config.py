@@ -60,6 +60,11 @@ class TrainConfig(BaseModel):
     )
     seed: int = 1337
     resume: bool = False
+    init_from: str | None = Field(
+        None,
+        description="start from the weights of a trained model of the same arch and labels "
+        "(a bundled preset, a model folder or a .keras file): fine-tuning, or a further training cycle",
+    )
     on_error: Literal["skip", "raise"] = "skip"
     margin: float = Field(0.0, ge=0, le=1, description="crop margin recorded in the model metadata")
 

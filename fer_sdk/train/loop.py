@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from fer_sdk.builtin.keras_cnn import METADATA_FILE, METADATA_FORMAT, MODEL_FILE, sha256_file
-from fer_sdk.errors import DatasetError
+from fer_sdk.builtin.keras_cnn import METADATA_FILE, METADATA_FORMAT, MODEL_FILE, KerasClassifier, sha256_file
+from fer_sdk.errors import DatasetError, ModelLoadError
 from fer_sdk.train.config import EpochStats, TrainConfig, TrainReport
 from fer_sdk.train.data import Dataset, load_class_folders, load_split
 
@@ -443,6 +443,25 @@ def _fit_multi_worker(
     cb.on_train_end()
 
 
+def _init_weights(model: Any, cfg: TrainConfig, names: list[str]) -> None:
+    """Copy the weights of the trained model ``cfg.init_from`` into ``model``.
+
+    Raises:
+        ModelLoadError: the model is missing, or has another architecture, input size or label list.
+    """
+    source = KerasClassifier(model=cfg.init_from)
+    arch = source.metadata.get("arch")
+    if arch != cfg.arch:
+        raise ModelLoadError(f"init_from {cfg.init_from!r} is a {arch!r} model, the config trains {cfg.arch!r}")
+    if list(source.labels) != names:
+        raise ModelLoadError(f"init_from {cfg.init_from!r} has labels {list(source.labels)}, the data has {names}")
+    if source.input_shape != (cfg.input_size, cfg.input_size, 1):
+        raise ModelLoadError(
+            f"init_from {cfg.init_from!r} takes {source.input_shape} inputs, the config size {cfg.input_size}"
+        )
+    model.set_weights(source.keras_model.get_weights())
+
+
 def weights_digest(model: Any) -> str:
     """SHA-256 of a model's weights (values, shapes and dtypes, in order): equal digests, equal weights."""
     digest = hashlib.sha256()
@@ -518,6 +537,9 @@ def train(cfg: TrainConfig) -> TrainReport:
                 print(f"{prefix}resuming after epoch {initial_epoch}", flush=True)
             else:
                 model = build(cfg.arch, shape, len(names))
+                if cfg.init_from is not None:
+                    _init_weights(model, cfg, names)
+                    print(f"{prefix}starting from the weights of {cfg.init_from}", flush=True)
                 _compile(model, cfg, steps)
         callbacks: list[Any] = [_epoch_recorder(work, len(train_ds), chief, history, prefix)]
         if cfg.patience and val_ds is not None:
