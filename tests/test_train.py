@@ -132,6 +132,9 @@ def test_tiny_training_run_gives_a_model_the_sdk_loads(tmp_path: Path) -> None:
     start = {"out": tmp_path / "tuned", "init_from": str(tmp_path / "out"), "learning_rate": 1e-12, "epochs": 1}
     tuned = train(cfg.model_copy(update=start))
     np.testing.assert_allclose(first_kernel(tuned.out), first_kernel(tmp_path / "out"), atol=1e-6)
+    lineage = json.loads(tuned.metadata_path.read_text())["training"]["init_from"]
+    source_meta = json.loads((tmp_path / "out" / "metadata.json").read_text())
+    assert lineage["sha256"] == source_meta["sha256"] and lineage["training"]["epochs_run"] == 3
     fresh = train(cfg.model_copy(update={**start, "out": tmp_path / "fresh", "init_from": None}))
     assert not np.allclose(first_kernel(fresh.out), first_kernel(tmp_path / "out"), atol=1e-3)
     # a model with other labels or another architecture is refused before training

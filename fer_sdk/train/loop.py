@@ -651,6 +651,14 @@ def _finish(
         "model_file": MODEL_FILE,
         "sha256": sha256_file(model_path),
     }
+    if cfg.init_from is not None:
+        # the lineage: how the weights this run started from were trained
+        source = KerasClassifier(model=cfg.init_from).metadata
+        metadata["training"]["init_from"] = {
+            "model": cfg.init_from,
+            "sha256": source.get("sha256"),
+            "training": source.get("training"),
+        }
     meta_path.write_text(json.dumps(metadata, indent=2), encoding="utf-8")
     try:
         from fer_sdk.train.plots import plot_history
