@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import cv2
+import keras
 import numpy as np
 import pytest
 
@@ -137,11 +138,52 @@ def test_tiny_training_run_gives_a_model_the_sdk_loads(tmp_path: Path) -> None:
     assert lineage["sha256"] == source_meta["sha256"] and lineage["training"]["epochs_run"] == 3
     fresh = train(cfg.model_copy(update={**start, "out": tmp_path / "fresh", "init_from": None}))
     assert not np.allclose(first_kernel(fresh.out), first_kernel(tmp_path / "out"), atol=1e-3)
+    # average_of: the mean of the weights, batch-norm statistics measured again, lineage recorded
+    avg = train(cfg.model_copy(update={"out": tmp_path / "avg", "average_of": [str(tmp_path / "out"), str(fresh.out)]}))
+    expected = (first_kernel(tmp_path / "out") + first_kernel(fresh.out)) / 2
+    np.testing.assert_allclose(first_kernel(avg.out), expected, atol=1e-6)
+    avg_meta = json.loads(avg.metadata_path.read_text())
+    assert [m["sha256"] for m in avg_meta["training"]["averaged_from"]] == [
+        source_meta["sha256"],
+        json.loads(fresh.metadata_path.read_text())["sha256"],
+    ]
+    assert avg.history == [] and 0.0 <= avg_meta["metrics"]["validation"]["accuracy"] <= 1.0
+    with pytest.raises(ValueError, match="average_of"):
+        TrainConfig(data=train_root, average_of=[str(tmp_path / "out")])
     # a model with other labels or another architecture is refused before training
     with pytest.raises(ModelLoadError, match="labels"):
         train(cfg.model_copy(update={**start, "labels": ["sad", "happy", "surprise"]}))
     with pytest.raises(ModelLoadError, match="'seed' model"):
         train(cfg.model_copy(update={**start, "arch": "fernet"}))
+
+
+def test_averaged_model_measures_batch_norm_statistics_on_the_training_data(tmp_path: Path) -> None:
+    train_root = _make_folders(tmp_path / "train", per_class=16)
+    cfg = TrainConfig(
+        data=train_root,
+        train_split=None,
+        val_split=None,
+        labels=["happy", "sad", "surprise"],
+        arch="fernet",
+        epochs=1,
+        batch_size=16,
+        out=tmp_path / "a",
+        precision="float32",
+        augment={"enabled": False},
+    )
+    first = train(cfg)
+    second = train(cfg.model_copy(update={"out": tmp_path / "b", "seed": 2}))
+    avg = train(cfg.model_copy(update={"out": tmp_path / "avg", "average_of": [str(first.out), str(second.out)]}))
+    model = KerasClassifier(model=str(avg.out)).keras_model
+    # the first batch-norm layer's running mean is the mean of its inputs over the training images
+    images = load_class_folders(train_root, ["happy", "sad", "surprise"], size=48).images.astype(np.float32) / 255.0
+    conv = keras.Model(model.input, model.get_layer("block1_conv1").output)
+    expected = np.asarray(conv(images, training=False)).mean(axis=(0, 1, 2))
+    moving_mean = np.asarray(model.get_layer("block1_bn1").moving_mean)
+    np.testing.assert_allclose(moving_mean, expected, rtol=1e-3, atol=1e-5)
+    # ... not the mean of the two models' statistics
+    means = [KerasClassifier(model=str(r.out)).keras_model.get_layer("block1_bn1").moving_mean for r in (first, second)]
+    assert not np.allclose(moving_mean, np.mean([np.asarray(m) for m in means], axis=0), rtol=1e-2)
 
 
 def test_config_file_and_unknown_keys(tmp_path: Path) -> None:

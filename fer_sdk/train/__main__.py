@@ -40,6 +40,13 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="MODEL",
         help="start from a trained model's weights (bundled preset, model folder or .keras file)",
     )
+    parser.add_argument(
+        "--average-of",
+        dest="average_of",
+        nargs="+",
+        metavar="MODEL",
+        help="instead of training, average these trained models' weights (two or more)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -63,6 +70,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         "resume",
         "margin",
         "init_from",
+        "average_of",
     ):
         value = getattr(args, key, None)
         if value is not None:
@@ -86,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
 
     report = train(config_from_args(args))
     print(f"model: {report.model_path}")
-    print(f"best epoch {report.best_epoch}: validation accuracy {report.best_val_accuracy}")
+    if report.best_epoch is not None:
+        print(f"best epoch {report.best_epoch}: validation accuracy {report.best_val_accuracy}")
     return 0
 
 

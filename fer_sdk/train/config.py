@@ -65,6 +65,12 @@ class TrainConfig(BaseModel):
         description="start from the weights of a trained model of the same arch and labels "
         "(a bundled preset, a model folder or a .keras file): fine-tuning, or a further training cycle",
     )
+    average_of: list[str] | None = Field(
+        None,
+        min_length=2,
+        description="instead of training, average the weights of these trained models of the config's arch and "
+        "labels (e.g. the ends of successive training cycles) and measure batch-norm statistics on the training data",
+    )
     on_error: Literal["skip", "raise"] = "skip"
     margin: float = Field(0.0, ge=0, le=1, description="crop margin recorded in the model metadata")
 

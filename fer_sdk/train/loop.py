@@ -443,23 +443,47 @@ def _fit_multi_worker(
     cb.on_train_end()
 
 
-def _init_weights(model: Any, cfg: TrainConfig, names: list[str]) -> None:
-    """Copy the weights of the trained model ``cfg.init_from`` into ``model``.
+def _source_model(spec: str, cfg: TrainConfig, names: list[str], role: str) -> KerasClassifier:
+    """A trained model to start from or to average, checked against the config and the data.
 
     Raises:
         ModelLoadError: the model is missing, or has another architecture, input size or label list.
     """
-    source = KerasClassifier(model=cfg.init_from)
+    source = KerasClassifier(model=spec)
     arch = source.metadata.get("arch")
     if arch != cfg.arch:
-        raise ModelLoadError(f"init_from {cfg.init_from!r} is a {arch!r} model, the config trains {cfg.arch!r}")
+        raise ModelLoadError(f"{role} {spec!r} is a {arch!r} model, the config trains {cfg.arch!r}")
     if list(source.labels) != names:
-        raise ModelLoadError(f"init_from {cfg.init_from!r} has labels {list(source.labels)}, the data has {names}")
+        raise ModelLoadError(f"{role} {spec!r} has labels {list(source.labels)}, the data has {names}")
     if source.input_shape != (cfg.input_size, cfg.input_size, 1):
-        raise ModelLoadError(
-            f"init_from {cfg.init_from!r} takes {source.input_shape} inputs, the config size {cfg.input_size}"
-        )
-    model.set_weights(source.keras_model.get_weights())
+        raise ModelLoadError(f"{role} {spec!r} takes {source.input_shape} inputs, the config size {cfg.input_size}")
+    return source
+
+
+def _average_models(specs: list[str], cfg: TrainConfig, train_ds: Dataset, names: list[str]) -> Any:
+    """The mean of the weights of the models ``specs``, with batch-norm statistics recomputed.
+
+    The statistics that suit averaged weights are not the average of the models'
+    statistics, so they are measured again: one pass over the training data (with the
+    training augmentation), each batch-norm layer keeping the running mean of its
+    batch statistics.
+    """
+    import keras
+
+    from fer_sdk.train.archs import build
+
+    sources = [_source_model(spec, cfg, names, "average_of").keras_model for spec in specs]
+    model = build(cfg.arch, (cfg.input_size, cfg.input_size, 1), len(names))
+    model.set_weights([np.mean(ws, axis=0) for ws in zip(*(m.get_weights() for m in sources), strict=True)])
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    momenta = [layer.momentum for layer in norms]
+    for i, batch in enumerate(make_dataset(train_ds, cfg, training=True)):
+        for layer in norms:
+            layer.momentum = i / (i + 1)  # running mean: the first batch replaces, the i-th weighs 1/(i+1)
+        model(batch[0], training=True)
+    for layer, momentum in zip(norms, momenta, strict=True):
+        layer.momentum = momentum
+    return model
 
 
 def weights_digest(model: Any) -> str:
@@ -521,6 +545,15 @@ def train(cfg: TrainConfig) -> TrainReport:
         steps = len(train_ds) // cfg.batch_size
         shape = (cfg.input_size, cfg.input_size, 1)
         names = list(train_ds.names)
+        if cfg.average_of:
+            keras.mixed_precision.set_global_policy("float32")
+            print(f"{prefix}averaging the weights of {', '.join(cfg.average_of)}", flush=True)
+            final = _average_models(cfg.average_of, cfg, train_ds, names)
+            report = _finish(cfg, final, names, train_ds, val_ds, [], "float32", chief)
+            report.weights_sha256 = weights_digest(final)
+            if chief:
+                (out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
+            return report
 
         # resuming reads the chief's checkpoints on every worker (a shared folder across machines)
         ckpt_dir = out / "checkpoints"
@@ -538,7 +571,7 @@ def train(cfg: TrainConfig) -> TrainReport:
             else:
                 model = build(cfg.arch, shape, len(names))
                 if cfg.init_from is not None:
-                    _init_weights(model, cfg, names)
+                    model.set_weights(_source_model(cfg.init_from, cfg, names, "init_from").keras_model.get_weights())
                     print(f"{prefix}starting from the weights of {cfg.init_from}", flush=True)
                 _compile(model, cfg, steps)
         callbacks: list[Any] = [_epoch_recorder(work, len(train_ds), chief, history, prefix)]
@@ -575,6 +608,11 @@ def train(cfg: TrainConfig) -> TrainReport:
     finally:
         if not chief:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _lineage(spec: str) -> dict[str, Any]:
+    meta = KerasClassifier(model=spec).metadata
+    return {"model": spec, "sha256": meta.get("sha256"), "training": meta.get("training")}
 
 
 def _finish(
@@ -651,19 +689,17 @@ def _finish(
         "model_file": MODEL_FILE,
         "sha256": sha256_file(model_path),
     }
+    # the lineage: how the weights this run started from, or averaged, were trained
     if cfg.init_from is not None:
-        # the lineage: how the weights this run started from were trained
-        source = KerasClassifier(model=cfg.init_from).metadata
-        metadata["training"]["init_from"] = {
-            "model": cfg.init_from,
-            "sha256": source.get("sha256"),
-            "training": source.get("training"),
-        }
+        metadata["training"]["init_from"] = _lineage(cfg.init_from)
+    if cfg.average_of:
+        metadata["training"]["averaged_from"] = [_lineage(spec) for spec in cfg.average_of]
     meta_path.write_text(json.dumps(metadata, indent=2), encoding="utf-8")
     try:
         from fer_sdk.train.plots import plot_history
 
-        plot_history(history, out / "curves.png")
+        if history:
+            plot_history(history, out / "curves.png")
     except ImportError as exc:  # matplotlib is an optional extra
         logger.warning("curves.png not written: %s", exc)
     return report
