@@ -13,8 +13,8 @@ Formats:
 * ``tflite``: TFLite / LiteRT flatbuffer, converted by TensorFlow itself (no
   extra package). ``quantize="dynamic"`` stores the weights as int8 and
   quantizes activations on the fly (XNNPACK's fast int8 kernels on x86 and
-  ARM); on FER2013 PublicTest the bundled model keeps 99.7% of its top labels
-  this way (accuracy 65.4% instead of 65.5%).
+  ARM); on FER2013 PublicTest the bundled model keeps 99.4% of its top labels
+  this way (accuracy 67.1%, as in float32).
 * ``onnx``: ONNX (opset 17) through ``tf2onnx`` (``pip install "fer_sdk[export]"``),
   float32 only, the same predictions as Keras to within 1e-6.
 

@@ -1,2 +1,4 @@
 fer-sdk train --config fer_sdk/train/recipes/fernet_fer7.yaml \
     --data ../shared/datasets/fer2013 --out runs/fernet_fer7
+fer-sdk train --config fer_sdk/train/recipes/fernet_fer7_cycle2.yaml --init-from runs/fernet_fer7 \
+    --data ../shared/datasets/fer2013 --out runs/fernet_fer7_c2

@@ -4,7 +4,7 @@ Registers the classifier ``litert`` (alias ``tflite``). By default it runs the
 bundled FER2013 model exported with int8 weights (``fer-sdk export
 --quantize dynamic``): several times faster than the Keras classifier per crop on
 CPUs with int8 dot-product units (AVX-512 VNNI, AVX-VNNI, ARM dotprod), with
-99.7% of the Keras model's top labels on FER2013 PublicTest. ``model="fp32"``
+99.4% of the Keras model's top labels on FER2013 PublicTest. ``model="fp32"``
 runs the float32 export (the Keras model's predictions to within 1e-5),
 and ``model=PATH`` a model of your own exported with ``fer-sdk export``.
 
@@ -105,7 +105,7 @@ class LiteRTClassifier(ModelFileClassifier):
     """The bundled emotion CNN, or an exported one, on LiteRT with XNNPACK (no TensorFlow needed).
 
     Args:
-        model: ``int8`` (bundled, default; weights quantized to int8, 99.7% of
+        model: ``int8`` (bundled, default; weights quantized to int8, 99.4% of
             the Keras model's top labels on PublicTest), ``fp32`` (bundled,
             the Keras model's predictions to within 1e-5) or the path of a
             ``.tflite`` file / its folder written by ``fer-sdk export``.
