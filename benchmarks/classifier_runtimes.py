@@ -109,6 +109,12 @@ def worker(name: str, workdir: Path, seconds: float) -> dict[str, Any]:
 
 
 # parent: prepare, run the workers, print the table --------------------------------------
+def classifier_spec(spec: str) -> tuple[str, dict[str, str]]:
+    """A classifier named on a benchmark's command line: ``litert:int8`` is ``litert`` with ``model="int8"``."""
+    name, _, model = spec.partition(":")
+    return name, ({"model": model} if model else {})
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

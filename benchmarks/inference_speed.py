@@ -4,7 +4,7 @@ Frames are real photos (the public-domain portraits in examples/images) placed o
 640x480 frames with one or two faces. Each figure is the median over repeated
 runs, with the 10th-90th percentile spread.
 
-    python benchmarks/inference_speed.py [--repeat 50] [--classifier litert]
+    python benchmarks/inference_speed.py [--repeat 50] [--classifier litert:int8]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from classifier_runtimes import classifier_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,10 +50,12 @@ def timeit(fn: Callable[[], object], repeat: int) -> tuple[float, float, float]:
 
 
 def cold_start(classifier: str) -> tuple[float, float]:
+    name, options = classifier_spec(classifier)
     code = (
         "import time; t0 = time.perf_counter(); import fer_sdk; t1 = time.perf_counter();"
         "import cv2; img = cv2.imread('examples/images/astronaut.png'); t2 = time.perf_counter();"
-        f"fer_sdk.EmotionRecognizer(classifier={classifier!r}).predict(img); t3 = time.perf_counter();"
+        f"fer_sdk.EmotionRecognizer(classifier={name!r}, classifier_options={options!r}).predict(img);"
+        "t3 = time.perf_counter();"
         "print(t1 - t0, t3 - t2)"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -63,7 +66,7 @@ def cold_start(classifier: str) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=50)
-    ap.add_argument("--classifier", default="keras", help="e.g. litert (fer-sdk-litert)")
+    ap.add_argument("--classifier", default="keras", help="e.g. litert or litert:int8 (fer-sdk-litert)")
     args = ap.parse_args()
 
     import keras
@@ -72,7 +75,8 @@ def main() -> None:
     import fer_sdk
 
     imp, first = cold_start(args.classifier)
-    rec = fer_sdk.EmotionRecognizer(classifier=args.classifier).warmup()
+    name, options = classifier_spec(args.classifier)
+    rec = fer_sdk.EmotionRecognizer(classifier=name, classifier_options=options).warmup()
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, {os.cpu_count()} cores")
     print(
         f"versions: fer_sdk {fer_sdk.__version__}, tensorflow {tf.__version__}, keras {keras.__version__}, "

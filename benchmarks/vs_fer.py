@@ -25,7 +25,7 @@ without its dependencies, plus tensorflow-cpu, an OpenCV 4.x wheel and the
 small packages it imports. fer_sdk runs in the interpreter that runs this script.
 
     pip install -e ".[bench]"       # scikit-image, for the background photos
-    python benchmarks/vs_fer.py --data ../shared/datasets/fer2013 [--classifier keras,litert]
+    python benchmarks/vs_fer.py --data ../shared/datasets/fer2013 [--classifier keras,litert:int8]
 """
 
 from __future__ import annotations
@@ -94,9 +94,12 @@ class _Fer:
 
 class _Sdk:
     def __init__(self, classifier: str) -> None:
+        from classifier_runtimes import classifier_spec
+
         from fer_sdk import EmotionRecognizer, Frame
 
-        self.rec = EmotionRecognizer(classifier=classifier)
+        name, options = classifier_spec(classifier)
+        self.rec = EmotionRecognizer(classifier=name, classifier_options=options)
         self.frame = Frame
 
     def predict(self, frame: np.ndarray) -> list[list[int]]:
@@ -241,7 +244,7 @@ def main() -> None:
     ap.add_argument(
         "--classifier",
         default="keras",
-        help="fer_sdk classifiers, comma-separated (e.g. keras,litert)",
+        help="fer_sdk classifiers, comma-separated; NAME:MODEL sets the model option (e.g. keras,litert:int8)",
     )
     ap.add_argument("--worker", choices=["fer", "sdk"], help=argparse.SUPPRESS)
     ap.add_argument("--mode", choices=["time", "cold", "memory", "versions"], help=argparse.SUPPRESS)

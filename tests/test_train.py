@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import cv2
 import keras
@@ -95,22 +96,25 @@ def test_class_folder_loader_reports_corrupt_files(tmp_path: Path) -> None:
         load_class_folders(tmp_path / "nowhere")
 
 
+def _folder_config(train_root: Path, out: Path, **fields: Any) -> TrainConfig:
+    """A small float32 training config on the class folders of ``_make_folders``."""
+    return TrainConfig(
+        data=train_root,
+        train_split=None,
+        val_split=None,
+        labels=["happy", "sad", "surprise"],
+        batch_size=16,
+        out=out,
+        precision="float32",
+        **fields,
+    )
+
+
 @pytest.mark.slow
 def test_tiny_training_run_gives_a_model_the_sdk_loads(tmp_path: Path) -> None:
     train_root = _make_folders(tmp_path / "train", per_class=16)
     val_root = _make_folders(tmp_path / "val", per_class=4)
-    cfg = TrainConfig(
-        data=train_root,
-        train_split=None,
-        val_split=None,
-        val_data=val_root,
-        labels=["happy", "sad", "surprise"],
-        arch="seed",
-        epochs=2,
-        batch_size=16,
-        out=tmp_path / "out",
-        precision="float32",
-    )
+    cfg = _folder_config(train_root, tmp_path / "out", val_data=val_root, arch="seed", epochs=2)
     report = train(cfg)
     assert report.epochs_run == 2 and len(report.history) == 2
     assert (tmp_path / "out" / "history.csv").read_text().count("\n") == 3
@@ -157,20 +161,10 @@ def test_tiny_training_run_gives_a_model_the_sdk_loads(tmp_path: Path) -> None:
         train(cfg.model_copy(update={**start, "arch": "fernet"}))
 
 
+@pytest.mark.slow
 def test_averaged_model_measures_batch_norm_statistics_on_the_training_data(tmp_path: Path) -> None:
     train_root = _make_folders(tmp_path / "train", per_class=16)
-    cfg = TrainConfig(
-        data=train_root,
-        train_split=None,
-        val_split=None,
-        labels=["happy", "sad", "surprise"],
-        arch="fernet",
-        epochs=1,
-        batch_size=16,
-        out=tmp_path / "a",
-        precision="float32",
-        augment={"enabled": False},
-    )
+    cfg = _folder_config(train_root, tmp_path / "a", arch="fernet", epochs=1, augment={"enabled": False})
     first = train(cfg)
     second = train(cfg.model_copy(update={"out": tmp_path / "b", "seed": 2}))
     avg = train(cfg.model_copy(update={"out": tmp_path / "avg", "average_of": [str(first.out), str(second.out)]}))

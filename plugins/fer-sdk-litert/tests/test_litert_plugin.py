@@ -25,7 +25,7 @@ import fer_sdk
 
 pytest.importorskip("fer_sdk_litert", reason="install the plugin first: pip install plugins/fer-sdk-litert")
 
-from fer_sdk_litert import LiteRTClassifier, bundled_model_dir
+from fer_sdk_litert import LiteRTClassifier, LiteRTOptions, bundled_model_dir
 
 ROOT = Path(__file__).resolve().parents[3]
 ASTRONAUT = ROOT / "examples" / "images" / "astronaut.png"
@@ -163,7 +163,10 @@ def test_core_works_when_the_plugin_is_not_loaded(astronaut: np.ndarray) -> None
 @pytest.mark.dataset
 @pytest.mark.slow
 def test_public_test_agreement_with_keras(fer2013: Path, keras_rec: fer_sdk.EmotionRecognizer) -> None:
-    """Issue 5: at least 99.5% of PublicTest faces get the same top label as from the Keras model."""
+    """Issue 5: the default (fp32) gives at least 99.5% of PublicTest faces the Keras model's top label.
+
+    int8, the opt-in fast path, must keep the accuracy (within 0.5 points) and 99% of the top labels.
+    """
     from fer_sdk.train.data import load_split
 
     names = list(keras_rec.labels)
@@ -174,7 +177,7 @@ def test_public_test_agreement_with_keras(fer2013: Path, keras_rec: fer_sdk.Emot
         probs = LiteRTClassifier(model=model).predict_proba(batch)
         agreement = float((probs.argmax(1) == reference.argmax(1)).mean())
         accuracy = float((probs.argmax(1) == ds.labels).mean())
-        assert agreement >= 0.995, (model, agreement)
+        assert agreement >= (0.995 if model == LiteRTOptions().model else 0.99), (model, agreement)
         assert accuracy >= float((reference.argmax(1) == ds.labels).mean()) - 0.005, (model, accuracy)
         assert np.abs(probs - reference).max() < atol, model
 
@@ -193,7 +196,7 @@ def test_export_command_round_trip(tmp_path: Path, astronaut: np.ndarray) -> Non
     if meta["versions"]["tensorflow"] == shipped["versions"]["tensorflow"]:
         assert meta["sha256"] == shipped["sha256"]  # the conversion is deterministic
     mine = fer_sdk.EmotionRecognizer(classifier="litert", classifier_options={"model": str(out.parent)})
-    bundled = fer_sdk.EmotionRecognizer(classifier="litert")
+    bundled = fer_sdk.EmotionRecognizer(classifier="litert", classifier_options={"model": "int8"})
     np.testing.assert_allclose(
         list(mine.predict(astronaut)[0].scores.values()), list(bundled.predict(astronaut)[0].scores.values()), atol=1e-3
     )

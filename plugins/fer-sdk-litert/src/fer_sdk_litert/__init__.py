@@ -1,12 +1,14 @@
 """fer-sdk-litert: the bundled emotion model on LiteRT (TensorFlow Lite) with XNNPACK, without TensorFlow.
 
 Registers the classifier ``litert`` (alias ``tflite``). By default it runs the
-bundled FER2013 model exported with int8 weights (``fer-sdk export
---quantize dynamic``): several times faster than the Keras classifier per crop on
-CPUs with int8 dot-product units (AVX-512 VNNI, AVX-VNNI, ARM dotprod), with
-99.4% of the Keras model's top labels on FER2013 PublicTest. ``model="fp32"``
-runs the float32 export (the Keras model's predictions to within 1e-5),
-and ``model=PATH`` a model of your own exported with ``fer-sdk export``.
+bundled FER2013 model exported in float32 (``fer-sdk export``): the Keras
+model's predictions to within 1e-5, about three times faster per crop.
+``model="int8"`` runs the export with int8 weights (``fer-sdk export --quantize
+dynamic``), several times faster again on CPUs with int8 dot-product units
+(AVX-512 VNNI, AVX-VNNI, ARM dotprod), at the same PublicTest accuracy but with
+99.4% of the Keras model's top labels (a few faces on the edge between two
+emotions change sides). ``model=PATH`` runs a model of your own exported with
+``fer-sdk export``.
 
 Examples:
     >>> import cv2, fer_sdk
@@ -49,8 +51,8 @@ class LiteRTOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str = Field(
-        "int8",
-        description="'int8' (bundled, default), 'fp32' (bundled), or a .tflite file with metadata.json beside it "
+        "fp32",
+        description="'fp32' (bundled, default), 'int8' (bundled), or a .tflite file with metadata.json beside it "
         "or a folder holding both, as written by `fer-sdk export`",
     )
     threads: int | None = Field(
@@ -105,9 +107,9 @@ class LiteRTClassifier(ModelFileClassifier):
     """The bundled emotion CNN, or an exported one, on LiteRT with XNNPACK (no TensorFlow needed).
 
     Args:
-        model: ``int8`` (bundled, default; weights quantized to int8, 99.4% of
-            the Keras model's top labels on PublicTest), ``fp32`` (bundled,
-            the Keras model's predictions to within 1e-5) or the path of a
+        model: ``fp32`` (bundled, default; the Keras model's predictions to
+            within 1e-5), ``int8`` (bundled; weights quantized to int8, same
+            PublicTest accuracy, 99.4% of the Keras model's top labels) or the path of a
             ``.tflite`` file / its folder written by ``fer-sdk export``.
         threads: threads per forward pass (default: usable cores, at most 4).
         batch_size: largest batch per forward pass; bigger batches are cut
