@@ -154,6 +154,8 @@ def test_tiny_training_run_gives_a_model_the_sdk_loads(tmp_path: Path) -> None:
     assert avg.history == [] and 0.0 <= avg_meta["metrics"]["validation"]["accuracy"] <= 1.0
     with pytest.raises(ValueError, match="average_of"):
         TrainConfig(data=train_root, average_of=[str(tmp_path / "out")])
+    with pytest.raises(ValueError, match="set one of the two"):
+        TrainConfig(data=train_root, average_of=["a", "b"], init_from="c")
     # a model with other labels or another architecture is refused before training
     with pytest.raises(ModelLoadError, match="labels"):
         train(cfg.model_copy(update={**start, "labels": ["sad", "happy", "surprise"]}))

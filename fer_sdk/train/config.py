@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fer_sdk.train.augment import AugmentConfig
 
@@ -73,6 +73,12 @@ class TrainConfig(BaseModel):
     )
     on_error: Literal["skip", "raise"] = "skip"
     margin: float = Field(0.0, ge=0, le=1, description="crop margin recorded in the model metadata")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TrainConfig:
+        if self.average_of and self.init_from is not None:
+            raise ValueError("average_of trains nothing, so init_from has no meaning with it: set one of the two")
+        return self
 
     @classmethod
     def from_file(cls, path: str | Path, **overrides: object) -> TrainConfig:
