@@ -549,11 +549,7 @@ def train(cfg: TrainConfig) -> TrainReport:
             keras.mixed_precision.set_global_policy("float32")
             print(f"{prefix}averaging the weights of {', '.join(cfg.average_of)}", flush=True)
             final = _average_models(cfg.average_of, cfg, train_ds, names)
-            report = _finish(cfg, final, names, train_ds, val_ds, [], "float32", chief)
-            report.weights_sha256 = weights_digest(final)
-            if chief:
-                (out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
-            return report
+            return _report(cfg, final, names, train_ds, val_ds, [], "float32", chief, task, steps=0)
 
         # resuming reads the chief's checkpoints on every worker (a shared folder across machines)
         ckpt_dir = out / "checkpoints"
@@ -598,16 +594,33 @@ def train(cfg: TrainConfig) -> TrainReport:
         keras.mixed_precision.set_global_policy("float32")
         final = build(cfg.arch, shape, len(names))
         final.set_weights(model.get_weights())
-        report = _finish(cfg, final, names, train_ds, val_ds, history, precision, chief)
-        report.steps = optimizer_steps
-        report.task = task
-        report.weights_sha256 = weights_digest(final)
-        if chief:
-            (out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
-        return report
+        return _report(cfg, final, names, train_ds, val_ds, history, precision, chief, task, steps=optimizer_steps)
     finally:
         if not chief:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _report(
+    cfg: TrainConfig,
+    final: Any,
+    names: list[str],
+    train_ds: Dataset,
+    val_ds: Dataset | None,
+    history: list[EpochStats],
+    precision: str,
+    chief: bool,
+    task: str,
+    *,
+    steps: int,
+) -> TrainReport:
+    """Save the inference model ``final`` (on the chief) and return the run's report, also saved as report.json."""
+    report = _finish(cfg, final, names, train_ds, val_ds, history, precision, chief)
+    report.steps = steps
+    report.task = task
+    report.weights_sha256 = weights_digest(final)
+    if chief:
+        (Path(cfg.out) / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    return report
 
 
 def _lineage(spec: str) -> dict[str, Any]:
