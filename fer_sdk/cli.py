@@ -129,7 +129,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from fer_sdk.evaluation import evaluate
 
     split = None if args.split.lower() == "none" else args.split
-    report = evaluate(args.data, split, args.model, tta=args.tta)
+    options = {"precision": args.precision} if args.precision else None
+    report = evaluate(args.data, split, args.model, tta=args.tta, classifier_options=options)
     if args.confusion_png is not None:
         from fer_sdk.plots import plot_confusion
 
@@ -242,6 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="model folder, .keras file or preset (default: bundled)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--tta", action="store_true", help="also report horizontal-flip test-time augmentation")
+    p.add_argument(
+        "--precision",
+        choices=["auto", "float32", "bfloat16"],
+        default=None,
+        help="Keras classifier precision (default: its own, auto: bfloat16 for batches on CPUs with bf16 units)",
+    )
     p.add_argument("--confusion-png", type=Path, default=None, help="save the confusion matrix as a PNG")
     p.add_argument("--per-class-png", type=Path, default=None, help="save a per-class accuracy bar chart as a PNG")
     p.set_defaults(func=_cmd_evaluate)

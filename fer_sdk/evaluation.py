@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ def evaluate(
     *,
     tta: bool = False,
     batch_size: int = 256,
+    classifier_options: Mapping[str, Any] | None = None,
 ) -> EvaluationReport:
     """Classify every image of a labelled split with a model and compute the metrics.
 
@@ -71,6 +73,8 @@ def evaluate(
             default model when ``None``.
         tta: also report accuracy with horizontal-flip test-time augmentation.
         batch_size: faces per forward pass.
+        classifier_options: more options for the classifier, e.g.
+            ``{"precision": "float32"}`` for the Keras classifier in float32 only.
 
     Examples:
         >>> from fer_sdk.evaluation import evaluate
@@ -83,7 +87,7 @@ def evaluate(
 
     rec = EmotionRecognizer(
         classifier=str(model) if model is not None else "keras",
-        classifier_options={"batch_size": batch_size},
+        classifier_options={"batch_size": batch_size, **(classifier_options or {})},
         detector="haar",
     )
     names = list(rec.labels)

@@ -49,6 +49,68 @@ def test_public_test_accuracy_far_above_chance_and_as_recorded(fer2013: Path) ->
     assert report.per_class["happy"] > 0.8
 
 
+def _face_crops(astronaut: np.ndarray, hopper: np.ndarray, n: int = 32) -> np.ndarray:
+    """``n`` prepared crops of two real faces, shifted and flipped a little so that they differ."""
+    rec = EmotionRecognizer()
+    crops = []
+    for photo in (astronaut, hopper):
+        (face,) = rec.detect(photo)
+        for i in range(n // 2):
+            dx, dy = i % 4 - 2, i // 4 % 4 - 2
+            crop = photo[face.y + dy : face.y + face.h + dy, face.x + dx : face.x + face.w + dx]
+            crops.append(crop[:, ::-1] if i % 2 else crop)
+    return rec.preprocessor.prepare_crops(crops)
+
+
+def test_bfloat16_gives_the_float32_labels_and_probabilities_that_sum_to_one(
+    astronaut: np.ndarray, hopper: np.ndarray
+) -> None:
+    batch = _face_crops(astronaut, hopper)
+    f32 = KerasClassifier(precision="float32").predict_proba(batch)
+    bf16 = KerasClassifier(precision="bfloat16").predict_proba(batch)
+    assert bf16.dtype == np.float32 and bf16.shape == f32.shape
+    np.testing.assert_allclose(bf16.sum(axis=1), 1.0, atol=1e-5)
+    assert np.abs(bf16 - f32).max() < 0.05
+    top2 = np.sort(f32, axis=1)[:, -2:]
+    clear = top2[:, 1] - top2[:, 0] > 0.05  # crops where float32's top label is not a near tie
+    assert clear.sum() >= len(batch) // 2
+    assert (bf16.argmax(axis=1) == f32.argmax(axis=1))[clear].all()
+    assert not np.array_equal(bf16, f32)  # it did compute in bfloat16
+
+
+def test_auto_precision_uses_bfloat16_for_large_batches_only_where_the_cpu_has_it(
+    astronaut: np.ndarray, hopper: np.ndarray
+) -> None:
+    from fer_sdk.builtin.keras_cnn import cpu_supports_bf16
+
+    batch = _face_crops(astronaut, hopper)
+    auto = KerasClassifier()  # precision="auto", bf16_min_batch=16
+    f32 = KerasClassifier(precision="float32")
+    bf16 = KerasClassifier(precision="bfloat16")
+    large = auto.predict_proba(batch)
+    expected = bf16 if cpu_supports_bf16() else f32
+    np.testing.assert_array_equal(large, expected.predict_proba(batch))
+    small = np.concatenate([auto.predict_proba(batch[i : i + 8]) for i in range(0, len(batch), 8)])
+    np.testing.assert_allclose(small, f32.predict_proba(batch), atol=1e-6)  # batches under 16: float32
+
+
+@pytest.mark.dataset
+def test_bfloat16_keeps_public_test_accuracy(fer2013: Path) -> None:
+    from fer_sdk.train.data import load_split
+
+    labels = list(EmotionRecognizer().labels)
+    ds = load_split(fer2013, "PublicTest", labels)
+    crops = ds.images[..., 0]
+    predicted = {}
+    for precision in ("float32", "bfloat16"):
+        rec = EmotionRecognizer(classifier_options={"precision": precision})
+        predicted[precision] = np.array([labels.index(p.emotion) for p in rec.classify(crops)])
+    agree = float((predicted["float32"] == predicted["bfloat16"]).mean())
+    acc = {k: float((v == ds.labels).mean()) for k, v in predicted.items()}
+    assert agree >= 0.98, agree  # 98.97% measured with the shipped model (model card)
+    assert abs(acc["bfloat16"] - acc["float32"]) <= 0.005, acc
+
+
 @pytest.fixture()
 def preset_copy(tmp_path: Path) -> Path:
     target = tmp_path / "model"

@@ -15,7 +15,7 @@ import threading
 from contextlib import ExitStack
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,6 +47,51 @@ class KerasOptions(BaseModel):
         True, description="Keras safe mode: refuse models that would run code (Lambda layers) when loaded"
     )
     device: str | None = Field(None, description="TensorFlow device, e.g. '/CPU:0'; None lets TensorFlow choose")
+    precision: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto",
+        description="auto: bfloat16 for batches of at least bf16_min_batch crops on a CPU with bfloat16 units "
+        "(AVX512-BF16 or AMX) and no GPU, float32 otherwise; float32: always (bit-stable results); bfloat16: always",
+    )
+    bf16_min_batch: int = Field(
+        16,
+        ge=1,
+        description="with precision='auto', the smallest batch run in bfloat16 (single crops are faster in float32)",
+    )
+
+
+def cpu_supports_bf16() -> bool:
+    """True when the CPU has native bfloat16 matrix instructions (AVX512-BF16 or AMX-BF16).
+
+    Examples:
+        >>> isinstance(cpu_supports_bf16(), bool)
+        True
+    """
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def bfloat16_twin(model: Any) -> Any:
+    """A copy of a Keras model that computes in bfloat16 (``mixed_bfloat16``), with the same weights.
+
+    The last layer (the softmax) keeps its own precision, so probabilities are
+    computed in float32 from bfloat16 logits.
+    """
+    import keras
+
+    last = model.layers[-1].name
+
+    def clone(layer: Any) -> Any:
+        config = layer.get_config()
+        if layer.name != last and "dtype" in config:
+            config["dtype"] = "mixed_bfloat16"
+        return layer.__class__.from_config(config)
+
+    twin = keras.models.clone_model(model, clone_function=clone)
+    twin.set_weights(model.get_weights())
+    return twin
 
 
 def bundled_presets() -> list[str]:
@@ -168,7 +213,12 @@ class KerasClassifier(ModelFileClassifier):
     - ``verify_checksum``: refuse a model whose SHA-256 differs from its metadata;
     - ``safe_mode``: keep Keras safe mode on (models cannot run code when loaded);
     - ``device``: a TensorFlow device string; by default TensorFlow picks the GPU
-      when it sees one.
+      when it sees one;
+    - ``precision``: ``auto`` (default) runs batches of ``bf16_min_batch`` (16) or
+      more crops in bfloat16 on CPUs with bfloat16 units (about 1.5x the crops per
+      second; the PublicTest change is in the model card) and everything else in
+      float32; ``float32`` always (bit-stable results whatever the batch);
+      ``bfloat16`` always.
 
     Examples:
         >>> clf = KerasClassifier()          # cheap: nothing is loaded yet
@@ -183,6 +233,8 @@ class KerasClassifier(ModelFileClassifier):
         self._lock = threading.Lock()
         self._meta: dict[str, Any] | None = None
         self._forward: Any = None
+        self._forward_bf16: Any = None
+        self._bf16_ok: bool | None = None
         self._model: Any = None
 
     # metadata ------------------------------------------------------------------
@@ -256,6 +308,26 @@ class KerasClassifier(ModelFileClassifier):
         self.load()
         return self._model
 
+    def _uses_bf16(self, n: int) -> bool:
+        """Whether a chunk of ``n`` crops runs in bfloat16."""
+        precision = self.options.precision
+        if precision == "float32" or (precision == "auto" and n < self.options.bf16_min_batch):
+            return False
+        if precision == "auto" and self._bf16_ok is None:
+            import tensorflow as tf
+
+            on_cpu = "CPU" in (self.options.device or "").upper()
+            gpu = not on_cpu and bool(tf.config.list_physical_devices("GPU"))
+            self._bf16_ok = cpu_supports_bf16() and not gpu
+        return precision == "bfloat16" or bool(self._bf16_ok)
+
+    def _bf16_forward(self) -> Any:
+        if self._forward_bf16 is None:
+            with self._lock:
+                if self._forward_bf16 is None:
+                    self._forward_bf16 = self._make_forward(bfloat16_twin(self._model))
+        return self._forward_bf16
+
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities ``(n, len(labels))`` for a prepared batch ``(n, h, w, c)`` float32."""
         self.load()
@@ -266,11 +338,12 @@ class KerasClassifier(ModelFileClassifier):
         step = self.options.batch_size
         for start in range(0, batch.shape[0], step):
             chunk = np.ascontiguousarray(batch[start : start + step])
+            forward = self._bf16_forward() if self._uses_bf16(len(chunk)) else self._forward
             if self.options.device:
                 import tensorflow as tf
 
                 with tf.device(self.options.device):
-                    outs.append(self._forward(chunk).numpy())
+                    outs.append(forward(chunk).numpy())
             else:
-                outs.append(self._forward(chunk).numpy())
+                outs.append(forward(chunk).numpy())
         return np.concatenate(outs)

@@ -15,21 +15,19 @@ from typing import Any
 
 import numpy as np
 
-from fer_sdk.builtin.keras_cnn import METADATA_FILE, METADATA_FORMAT, MODEL_FILE, KerasClassifier, sha256_file
+from fer_sdk.builtin.keras_cnn import (
+    METADATA_FILE,
+    METADATA_FORMAT,
+    MODEL_FILE,
+    KerasClassifier,
+    cpu_supports_bf16,
+    sha256_file,
+)
 from fer_sdk.errors import DatasetError, ModelLoadError
 from fer_sdk.train.config import EpochStats, TrainConfig, TrainReport
 from fer_sdk.train.data import Dataset, load_class_folders, load_split
 
 logger = logging.getLogger(__name__)
-
-
-def cpu_supports_bf16() -> bool:
-    """True when the CPU has native bfloat16 matrix instructions (AVX512-BF16 or AMX-BF16)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def choose_precision(requested: str) -> str:
