@@ -10,9 +10,10 @@ fer_sdk's own preprocessor.
 
 Rows:
 
-* ``keras fp32``: the core classifier as shipped;
-* ``keras bf16``: the same with TensorFlow's oneDNN auto-mixed-precision graph
-  rewrite to bfloat16 (only useful on CPUs with AVX512-BF16 / AMX);
+* ``keras fp32``: the core classifier in float32 (``precision="float32"``);
+* ``keras bf16``: the same in bfloat16 (``precision="bfloat16"``; only useful on CPUs
+  with AVX512-BF16 / AMX). The default, ``precision="auto"``, is fp32 for batches
+  under 16 crops and bf16 from 16 on, where the CPU has bfloat16 units;
 * ``litert fp32`` / ``litert int8``: the fer-sdk-litert plugin's bundled models
   (skipped when the plugin is not installed);
 * ``onnxruntime fp32``: an ONNX export run by onnxruntime (skipped unless
@@ -50,13 +51,9 @@ BATCHES = (1, 8, 64, 256)
 def make_classifier(name: str, workdir: Path) -> Callable[[np.ndarray], np.ndarray]:
     """``predict_proba`` of the runtime ``name``."""
     if name.startswith("keras"):
-        if name == "keras-bf16":
-            import tensorflow as tf
-
-            tf.config.optimizer.set_experimental_options({"auto_mixed_precision_onednn_bfloat16": True})
         from fer_sdk.builtin.keras_cnn import KerasClassifier
 
-        keras_clf = KerasClassifier(batch_size=256)
+        keras_clf = KerasClassifier(batch_size=256, precision="bfloat16" if name == "keras-bf16" else "float32")
         keras_clf.load()
         return keras_clf.predict_proba
     if name.startswith("litert"):
