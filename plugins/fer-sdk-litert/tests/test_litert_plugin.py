@@ -34,7 +34,7 @@ ATOL = {"fp32": 1e-4, "int8": 0.05}
 
 @pytest.fixture(scope="module")
 def keras_rec() -> fer_sdk.EmotionRecognizer:
-    return fer_sdk.EmotionRecognizer()
+    return fer_sdk.EmotionRecognizer(classifier_options={"precision": "float32"})  # the reference: float32
 
 
 def core_metadata() -> dict:  # type: ignore[type-arg]
