@@ -286,17 +286,23 @@ def test_train_howto_commands(checkout: Path) -> None:
     (checkout / "fer_sdk").unlink()
     recipes = checkout / "fer_sdk" / "train" / "recipes"
     recipes.mkdir(parents=True)
-    for name in ("fernet_fer7.yaml", "fernet_fer7_cycle2.yaml"):
+    for name in ("fernet_fer7.yaml", "fernet_fer7_cycle2.yaml", "fernet_fer7_cycle3.yaml"):
         recipe = yaml.safe_load((ROOT / "fer_sdk/train/recipes" / name).read_text())
         recipe.update(epochs=1, batch_size=16, warmup_epochs=0)
         (recipes / name).write_text(yaml.safe_dump(recipe))
-    trained, cycle2 = run_snippet("train.sh", checkout)
+    trained, cycle2, cycle3 = run_snippet("train.sh", checkout)
     out = checkout / "runs" / "fernet_fer7"
     assert "epoch 1:" in trained, trained
     assert (out / "model.keras").is_file() and (out / "history.csv").read_text().count("\n") == 2
     assert "starting from the weights of runs/fernet_fer7" in cycle2, cycle2
     lineage = json.loads((checkout / "runs" / "fernet_fer7_c2" / "metadata.json").read_text())["training"]["init_from"]
     assert lineage["sha256"] == json.loads((out / "metadata.json").read_text())["sha256"]
+    assert "starting from the weights of runs/fernet_fer7_c2" in cycle3, cycle3
+    lineage = json.loads((checkout / "runs" / "fernet_fer7_c3" / "metadata.json").read_text())["training"]["init_from"]
+    assert (
+        lineage["sha256"] == json.loads((checkout / "runs" / "fernet_fer7_c2" / "metadata.json").read_text())["sha256"]
+    )
+    assert lineage["training"]["init_from"]["sha256"] == json.loads((out / "metadata.json").read_text())["sha256"]
     (resumed,) = run_snippet("train-resume.sh", checkout)
     assert (out / "history.csv").read_text().count("\n") == 2, resumed
     predicted, evaluated = run_snippet("train-use.sh", checkout)

@@ -107,7 +107,7 @@ def test_bfloat16_keeps_public_test_accuracy(fer2013: Path) -> None:
         predicted[precision] = np.array([labels.index(p.emotion) for p in rec.classify(crops)])
     agree = float((predicted["float32"] == predicted["bfloat16"]).mean())
     acc = {k: float((v == ds.labels).mean()) for k, v in predicted.items()}
-    assert agree >= 0.98, agree  # 98.97% measured with the shipped model (model card)
+    assert agree >= 0.99, agree  # 99.58% with the shipped model (model card)
     assert abs(acc["bfloat16"] - acc["float32"]) <= 0.005, acc
 
 

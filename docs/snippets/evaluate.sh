@@ -1,2 +1,2 @@
-fer-sdk evaluate --data ../shared/datasets/fer2013 --split PublicTest \
+fer-sdk evaluate --data ../shared/datasets/fer2013 --split PublicTest --precision float32 \
     --confusion-png confusion.png --per-class-png per-class.png --tta
