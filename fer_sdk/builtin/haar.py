@@ -45,7 +45,8 @@ class HaarOptions(BaseModel):
     coarse_octave: bool = Field(
         True,
         description="search faces of twice the smallest searched size and larger on a copy at half the detection "
-        "scale (a quarter of the windows; each hit there counts as two neighbours); False: one OpenCV search",
+        "scale (a quarter of the windows; each hit there counts as two neighbours and is searched for again at full "
+        "detail around it); False: one OpenCV search",
     )
 
 
@@ -75,7 +76,7 @@ class HaarDetector(FaceDetector):
     pixels fills the cascade's 24-pixel window: faces smaller than ``min_size``
     are not searched for, and the work drops with the square of the scale
     (``min_size=48``, the default, halves each side). Faces of twice
-    ``min_size`` and more are searched on a copy at half that size again
+    ``min_size`` and more are searched on a copy of half the size of that one
     (``coarse_octave``), and each one found there is searched for again at full
     detail in a small window around it, so that its box is as precise as a
     single search would make it: a quarter of the windows for the larger faces.

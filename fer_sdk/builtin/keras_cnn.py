@@ -78,6 +78,11 @@ def bfloat16_twin(model: Any) -> Any:
 
     The last layer (the softmax) keeps its own precision, so probabilities are
     computed in float32 from bfloat16 logits.
+
+    Examples:
+        >>> twin = bfloat16_twin(KerasClassifier().keras_model)  # doctest: +SKIP
+        >>> twin.get_layer("block1_conv1").dtype_policy.name  # doctest: +SKIP
+        'mixed_bfloat16'
     """
     import keras
 
@@ -215,8 +220,8 @@ class KerasClassifier(ModelFileClassifier):
     - ``device``: a TensorFlow device string; by default TensorFlow picks the GPU
       when it sees one;
     - ``precision``: ``auto`` (default) runs batches of ``bf16_min_batch`` (16) or
-      more crops in bfloat16 on CPUs with bfloat16 units (about 1.5x the crops per
-      second; the PublicTest change is in the model card) and everything else in
+      more crops in bfloat16 on CPUs with bfloat16 units (about 1.3-1.4x the crops
+      per second; the PublicTest change is in the model card) and everything else in
       float32; ``float32`` always (bit-stable results whatever the batch);
       ``bfloat16`` always.
 
