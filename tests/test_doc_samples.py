@@ -279,6 +279,9 @@ def test_evaluate_tutorial_commands(checkout: Path) -> None:
     assert cv2.imread(str(checkout / "maps.png")) is not None
 
 
+RUNS = ("fernet_fer7", "fernet_fer7_c2", "fernet_fer7_c3")  # the output folders of train.sh's three cycles
+
+
 @pytest.mark.slow
 def test_train_howto_commands(checkout: Path) -> None:
     """The how-to's commands as written; the recipe in the scratch checkout is shortened to one small epoch."""
@@ -295,14 +298,12 @@ def test_train_howto_commands(checkout: Path) -> None:
     assert "epoch 1:" in trained, trained
     assert (out / "model.keras").is_file() and (out / "history.csv").read_text().count("\n") == 2
     assert "starting from the weights of runs/fernet_fer7" in cycle2, cycle2
-    lineage = json.loads((checkout / "runs" / "fernet_fer7_c2" / "metadata.json").read_text())["training"]["init_from"]
-    assert lineage["sha256"] == json.loads((out / "metadata.json").read_text())["sha256"]
     assert "starting from the weights of runs/fernet_fer7_c2" in cycle3, cycle3
-    lineage = json.loads((checkout / "runs" / "fernet_fer7_c3" / "metadata.json").read_text())["training"]["init_from"]
-    assert (
-        lineage["sha256"] == json.loads((checkout / "runs" / "fernet_fer7_c2" / "metadata.json").read_text())["sha256"]
-    )
-    assert lineage["training"]["init_from"]["sha256"] == json.loads((out / "metadata.json").read_text())["sha256"]
+    c1, c2, c3 = (json.loads((checkout / "runs" / run / "metadata.json").read_text()) for run in RUNS)
+    # each cycle's metadata names the model it started from, nested back to the first cycle
+    assert c2["training"]["init_from"]["sha256"] == c1["sha256"]
+    assert c3["training"]["init_from"]["sha256"] == c2["sha256"]
+    assert c3["training"]["init_from"]["training"]["init_from"]["sha256"] == c1["sha256"]
     (resumed,) = run_snippet("train-resume.sh", checkout)
     assert (out / "history.csv").read_text().count("\n") == 2, resumed
     predicted, evaluated = run_snippet("train-use.sh", checkout)

@@ -170,6 +170,7 @@ class HaarDetector(FaceDetector):
         half = _resized(gray, 0.5)
         coarse = [[2 * v for v in r] for r in search(half, min_side)] if min(half.shape) >= min_side else []
         if coarse:
+            # every coarse hit, grouped (given twice, so that a lone hit passes the threshold of 1)
             candidates, _ = cv2.groupRectangles(coarse + coarse, 1, GROUP_EPS)
             height, width = gray.shape
             for x, y, w, h in candidates:
