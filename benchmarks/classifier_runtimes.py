@@ -10,10 +10,13 @@ fer_sdk's own preprocessor.
 
 Rows:
 
-* ``keras fp32``: the core classifier in float32 (``precision="float32"``);
+* ``keras fp32``: the core classifier in float32 (``precision="float32"``), batch
+  norms folded, single crops compiled with XLA (its defaults);
 * ``keras bf16``: the same in bfloat16 (``precision="bfloat16"``; only useful on CPUs
-  with AVX512-BF16 / AMX). The default, ``precision="auto"``, is fp32 for batches
-  under 16 crops and bf16 from 16 on, where the CPU has bfloat16 units;
+  with AVX512-BF16 / AMX). The default, ``precision="auto"``, is fp32 for one crop
+  and bf16 for two and more, where the CPU has bfloat16 units;
+* ``keras fp32 as saved``: float32 without those two (``fold_batchnorm=False``,
+  ``xla_single_crop=False``): the model run as Keras saved it;
 * ``litert fp32`` / ``litert int8``: the fer-sdk-litert plugin's bundled models
   (skipped when the plugin is not installed);
 * ``onnxruntime fp32``: an ONNX export run by onnxruntime (skipped unless
@@ -43,7 +46,7 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNTIMES = ["keras-fp32", "keras-bf16", "litert-fp32", "litert-int8", "onnxruntime-fp32"]
+RUNTIMES = ["keras-fp32", "keras-bf16", "keras-fp32-as-saved", "litert-fp32", "litert-int8", "onnxruntime-fp32"]
 BATCHES = (1, 8, 64, 256)
 
 
@@ -53,7 +56,9 @@ def make_classifier(name: str, workdir: Path) -> Callable[[np.ndarray], np.ndarr
     if name.startswith("keras"):
         from fer_sdk.builtin.keras_cnn import KerasClassifier
 
-        keras_clf = KerasClassifier(batch_size=256, precision="bfloat16" if name == "keras-bf16" else "float32")
+        as_saved = {"fold_batchnorm": False, "xla_single_crop": False} if name == "keras-fp32-as-saved" else {}
+        precision = "bfloat16" if name == "keras-bf16" else "float32"
+        keras_clf = KerasClassifier(batch_size=256, precision=precision, **as_saved)
         keras_clf.load()
         return keras_clf.predict_proba
     if name.startswith("litert"):

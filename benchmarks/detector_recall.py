@@ -9,8 +9,8 @@ square with IoU >= 0.3; other detections are false boxes. The settings compared:
 * ``v0.1``: fer_sdk's first defaults (``default`` cascade, min_size 36, scaleFactor 1.1, minNeighbors 4);
 * ``one-pass``: fer_sdk's previous defaults (``alt2`` cascade, min_size 48: detection on a half-size copy,
   scaleFactor 1.2, minNeighbors 1), one OpenCV search;
-* ``default``: fer_sdk's default now: the same, with faces of 96 pixels and more searched on a
-  quarter-size copy (``coarse_octave``).
+* ``default``: fer_sdk's default now: the same, with faces of 80 pixels and more searched on a
+  quarter-size copy and then placed precisely on the half-size one (``coarse_octave``).
 
 The settings take turns on each frame, so a busy machine slows them alike.
 

@@ -162,8 +162,8 @@ class EmotionRecognizer:
         if callable(load):
             load()
         self.predict(np.zeros((64, 64), np.uint8))
-        blank = np.zeros((1, 48, 48), np.uint8)
-        self.classify(blank)
+        for n in (1, 2):  # one face and several take different paths in the keras classifier
+            self.classify(np.zeros((n, 48, 48), np.uint8))
         return self
 
     def stream(self, source: Any, **options: Any) -> Iterator[FrameResult]:

@@ -78,20 +78,73 @@ def test_bfloat16_gives_the_float32_labels_and_probabilities_that_sum_to_one(
     assert not np.array_equal(bf16, f32)  # it did compute in bfloat16
 
 
-def test_auto_precision_uses_bfloat16_for_large_batches_only_where_the_cpu_has_it(
+def test_auto_precision_uses_bfloat16_for_several_crops_only_where_the_cpu_has_it(
     astronaut: np.ndarray, hopper: np.ndarray
 ) -> None:
     from fer_sdk.builtin.keras_cnn import cpu_supports_bf16
 
     batch = _face_crops(astronaut, hopper)
-    auto = KerasClassifier()  # precision="auto", bf16_min_batch=16
+    auto = KerasClassifier()  # precision="auto", bf16_min_batch=2
     f32 = KerasClassifier(precision="float32")
     bf16 = KerasClassifier(precision="bfloat16")
-    large = auto.predict_proba(batch)
     expected = bf16 if cpu_supports_bf16() else f32
-    np.testing.assert_array_equal(large, expected.predict_proba(batch))
-    small = np.concatenate([auto.predict_proba(batch[i : i + 8]) for i in range(0, len(batch), 8)])
-    np.testing.assert_allclose(small, f32.predict_proba(batch), atol=1e-6)  # batches under 16: float32
+    np.testing.assert_array_equal(auto.predict_proba(batch), expected.predict_proba(batch))
+    np.testing.assert_array_equal(auto.predict_proba(batch[:2]), expected.predict_proba(batch[:2]))
+    singles = np.concatenate([auto.predict_proba(batch[i : i + 1]) for i in range(len(batch))])
+    np.testing.assert_allclose(singles, f32.predict_proba(batch), atol=1e-5)  # one crop: float32
+
+
+def test_folded_batch_norms_give_the_saved_models_probabilities(astronaut: np.ndarray, hopper: np.ndarray) -> None:
+    batch = _face_crops(astronaut, hopper)
+    folded = KerasClassifier(precision="float32")
+    as_saved = KerasClassifier(precision="float32", fold_batchnorm=False)
+    np.testing.assert_allclose(folded.predict_proba(batch), as_saved.predict_proba(batch), atol=1e-5)
+    assert not any(layer.__class__.__name__ == "BatchNormalization" for layer in folded.inference_model.layers)
+    assert sum(layer.__class__.__name__ == "BatchNormalization" for layer in folded.keras_model.layers) == 8
+    assert as_saved.inference_model is as_saved.keras_model
+
+
+def test_fold_batchnorm_folds_what_it_can_and_keeps_the_function() -> None:
+    import keras
+
+    from fer_sdk.builtin.keras_cnn import fold_batchnorm
+
+    rng = np.random.default_rng(0)
+    inputs = keras.Input((12, 12, 3))
+    a = keras.layers.Conv2D(8, 3, name="conv")(inputs)  # with a bias: folds
+    a = keras.layers.BatchNormalization(name="bn_conv")(a)
+    b = keras.layers.Conv2D(8, 3, activation="relu", name="conv_relu")(inputs)  # an activation between: stays
+    b = keras.layers.BatchNormalization(name="bn_after_relu")(b)
+    c = keras.layers.Conv2D(8, 3, use_bias=False, name="conv_shared")(inputs)  # output used twice: stays
+    c = keras.layers.Add(name="add")([keras.layers.BatchNormalization(name="bn_shared")(c), c])
+    x = keras.layers.Concatenate()([a, b, c])
+    x = keras.layers.Dense(5, use_bias=False, name="dense")(keras.layers.Flatten()(x))
+    x = keras.layers.BatchNormalization(scale=False, name="bn_dense")(x)  # no gamma: folds
+    model = keras.Model(inputs, keras.layers.Softmax()(x))
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.moving_mean.assign(rng.normal(0, 1, layer.moving_mean.shape))
+            layer.moving_variance.assign(rng.uniform(0.5, 2, layer.moving_variance.shape))
+    folded = fold_batchnorm(model)
+    kept = {layer.name for layer in folded.layers if isinstance(layer, keras.layers.BatchNormalization)}
+    assert kept == {"bn_after_relu", "bn_shared"}
+    x = rng.random((4, 12, 12, 3)).astype(np.float32)
+    np.testing.assert_allclose(folded(x, training=False), model(x, training=False), atol=1e-5)
+    assert model.get_layer("bn_conv").__class__.__name__ == "BatchNormalization"  # the model itself is untouched
+    seed = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(2, 3)])
+    assert fold_batchnorm(seed) is seed  # nothing to fold: the model itself
+
+
+def test_single_crops_compiled_with_xla_match_the_graph(
+    astronaut: np.ndarray, hopper: np.ndarray, caplog: pytest.LogCaptureFixture
+) -> None:
+    batch = _face_crops(astronaut, hopper, n=8)
+    xla = KerasClassifier()
+    plain = KerasClassifier(xla_single_crop=False)
+    with caplog.at_level("WARNING", logger="fer_sdk.builtin.keras_cnn"):
+        for crop in batch:
+            np.testing.assert_allclose(xla.predict_proba(crop[None]), plain.predict_proba(crop[None]), atol=1e-5)
+    assert not [r for r in caplog.records if "XLA" in r.getMessage()]  # compiled, no fallback
 
 
 @pytest.mark.dataset

@@ -15,7 +15,7 @@ from fer_sdk.frame import Frame
 from fer_sdk.interfaces import FaceDetector
 from fer_sdk.results import Box
 
-WINDOW = 24  # the base window of OpenCV's frontal-face cascades, in pixels
+WINDOW = 24  # the smallest face searched for, in pixels of the copy detection runs on (alt2's own window is 20)
 GROUP_EPS = 0.2  # OpenCV's grouping tolerance in detectMultiScale
 REFINE_PAD = 0.25  # a face found on the half-size copy is searched for again this far around it (x its side)
 REFINE_SIZES = (0.8, 1.3)  # ... at these sizes (x its side)
@@ -44,9 +44,9 @@ class HaarOptions(BaseModel):
     equalize: bool = Field(False, description="equalise the histogram before detection")
     coarse_octave: bool = Field(
         True,
-        description="search faces of twice the smallest searched size and larger on a copy at half the detection "
-        "scale (a quarter of the windows; each hit there counts as two neighbours and is searched for again at full "
-        "detail around it); False: one OpenCV search",
+        description="search the larger faces (from twice the cascade's own window, 40 pixels for alt2, on the "
+        "detection copy) on a copy at half the detection scale, each hit there searched for again at full detail "
+        "around it; False: one OpenCV search",
     )
 
 
@@ -73,21 +73,23 @@ class HaarDetector(FaceDetector):
 
     Boxes come in frame pixels; Haar gives no score (``box.score`` is None).
     Detection runs on a copy of the frame scaled so that a face of ``min_size``
-    pixels fills the cascade's 24-pixel window: faces smaller than ``min_size``
-    are not searched for, and the work drops with the square of the scale
-    (``min_size=48``, the default, halves each side). Faces of twice
-    ``min_size`` and more are searched on a copy of half the size of that one
-    (``coarse_octave``), and each one found there is searched for again at full
-    detail in a small window around it, so that its box is as precise as a
-    single search would make it: a quarter of the windows for the larger faces.
-    The defaults (OpenCV's ``alt2`` frontal-face cascade, ``min_size=48``,
-    ``scale_factor=1.2``, ``min_neighbors=1``, ``coarse_octave=True``) were
-    chosen with ``benchmarks/detector_recall.py`` on 640x480 photos with real
-    faces: they find more faces than the ``fer`` package's full-frame search
-    (``default`` cascade, minimum 50 pixels, ``scaleFactor=1.1``,
-    ``minNeighbors=5``) with under half its false boxes, about five times
-    faster. For faces smaller than 48 pixels lower ``min_size`` (slower). Each
-    thread gets its own cascade, so one detector can be shared.
+    pixels measures 24 pixels there (``alt2``'s own window is 20, but it finds
+    more faces from 24): faces smaller than ``min_size`` are not searched for,
+    and the work drops with the square of the scale (``min_size=48``, the
+    default, halves each side). Faces from twice the cascade's window (40
+    pixels on that copy, 80 in the frame with the defaults) are searched on a
+    copy of half its size (``coarse_octave``), where OpenCV spends about a
+    quarter of the windows on them, and each one found there is searched for
+    again at full detail in a small window around it, so that its box is as
+    precise as a single search would make it. The defaults (OpenCV's ``alt2``
+    frontal-face cascade, ``min_size=48``, ``scale_factor=1.2``,
+    ``min_neighbors=1``, ``coarse_octave=True``) were chosen with
+    ``benchmarks/detector_recall.py`` on 640x480 photos with real faces: they
+    find more faces than the ``fer`` package's full-frame search (``default``
+    cascade, minimum 50 pixels, ``scaleFactor=1.1``, ``minNeighbors=5``) with
+    under half its false boxes, over five times faster. For faces smaller
+    than 48 pixels lower ``min_size`` (slower). Each thread gets its own
+    cascade, so one detector can be shared.
 
     Examples:
         >>> import cv2, numpy as np
@@ -144,20 +146,24 @@ class HaarDetector(FaceDetector):
         return boxes
 
     def _two_octaves(self, cascade: cv2.CascadeClassifier, gray: np.ndarray, min_side: int) -> Sequence[Sequence[int]]:
-        """Faces from ``min_side`` up to twice it on ``gray``, larger ones found on a half-size copy.
+        """Small faces searched on ``gray``, larger ones on a half-size copy and placed precisely on ``gray``.
 
-        OpenCV moves its window in steps of 2 pixels below a pyramid factor of 2 and of
-        1 pixel above it, so one search spends most of its windows on the larger faces,
-        at twice the density the small faces get. Here the larger faces are searched on a
-        copy at half the size, at the density the small faces get (a quarter of those
-        windows), and each face found there is searched for again on ``gray`` in a window
-        around it, at sizes near its own, to place its box as precisely as one search
-        would. A raw hit on the half-size copy stands for about two hits of the dense
-        search, so it counts as two neighbours; all raw hits are grouped as OpenCV groups
-        them (``minNeighbors``: a face needs more than that many votes).
-        Returns ``(x, y, w, h)`` rectangles in ``gray``'s pixels.
+        OpenCV moves its window in steps of 2 pixels while the window is under twice the
+        cascade's own size (20 pixels for ``alt2``) and of 1 pixel from there on, so one
+        search spends most of its windows on the larger faces, at twice the density the
+        small faces get. Here ``gray`` is searched up to just below that size, and the
+        larger faces on a copy at half the size, from the cascade's own size up; each face
+        found there is searched for again on ``gray`` in a window around it, at sizes near
+        its own, to place its box as precisely as one search would. A raw hit on the copy
+        stands for about two hits of the dense search, so it counts as two neighbours,
+        except at the sizes below ``2 * min_side``, where the copy is searched at the
+        cascade's own size, with the least detail, and its hits are noisier (they count
+        as one). All raw hits are grouped as OpenCV groups them (``minNeighbors``: a face
+        needs more than that many votes). Returns ``(x, y, w, h)`` rectangles in
+        ``gray``'s pixels.
         """
         opts = self.options
+        native = min(cascade.getOriginalWindowSize())
 
         def search(img: np.ndarray, lo: int, hi: int = 0) -> list[list[int]]:
             """Raw hits of sides ``lo`` to ``hi`` (0: no limit) on ``img``."""
@@ -166,9 +172,12 @@ class HaarDetector(FaceDetector):
             )
             return [[int(v) for v in r] for r in found]
 
-        rects = search(gray, min_side, 2 * min_side - 1)
+        fine_top = min(2 * min_side, 2 * native) - 1  # the largest side searched on gray
+        rects = search(gray, min_side, fine_top) if fine_top >= min_side else []
         half = _resized(gray, 0.5)
-        coarse = [[2 * v for v in r] for r in search(half, min_side)] if min(half.shape) >= min_side else []
+        ratio = gray.shape[1] / half.shape[1]
+        lo = max(native, (max(fine_top + 1, min_side) + 1) // 2)  # the smallest side searched on the copy
+        coarse = [[round(v * ratio) for v in r] for r in search(half, lo)] if min(half.shape) >= lo else []
         if coarse:
             # every coarse hit, grouped (given twice, so that a lone hit passes the threshold of 1)
             candidates, _ = cv2.groupRectangles(coarse + coarse, 1, GROUP_EPS)
@@ -177,10 +186,11 @@ class HaarDetector(FaceDetector):
                 pad = round(REFINE_PAD * w)
                 x1, y1 = max(0, x - pad), max(0, y - pad)
                 window = gray[y1 : min(height, y + h + pad), x1 : min(width, x + w + pad)]
-                lo, hi = max(min_side, round(REFINE_SIZES[0] * w)), round(REFINE_SIZES[1] * w)
-                if min(window.shape) >= lo:
-                    rects += [[rx + x1, ry + y1, rw, rh] for rx, ry, rw, rh in search(window, lo, hi)]
-            rects += coarse + coarse  # one hit on the half-size copy counts as two
+                side_lo, side_hi = max(min_side, round(REFINE_SIZES[0] * w)), round(REFINE_SIZES[1] * w)
+                if min(window.shape) >= side_lo:
+                    rects += [[rx + x1, ry + y1, rw, rh] for rx, ry, rw, rh in search(window, side_lo, side_hi)]
+            for r in coarse:  # one hit on the half-size copy counts as two, one at its smallest sizes
+                rects += [r] if r[2] < 2 * min_side else [r, r]
         if not rects or opts.min_neighbors == 0:
             return _unique(rects)
         grouped, votes = cv2.groupRectangles(rects, opts.min_neighbors, GROUP_EPS)
