@@ -10,6 +10,7 @@ runs, with the 10th-90th percentile spread.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import statistics
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def frames() -> dict[str, np.ndarray]:
     astro = cv2.imread(str(ROOT / "examples/images/astronaut.png"))
     hopper = cv2.imread(str(ROOT / "examples/images/grace_hopper.jpg"))
+    assert astro is not None and hopper is not None, "examples/images is incomplete"
     one = np.full((480, 640, 3), 90, np.uint8)
     one[:, 64:576] = cv2.resize(astro, (512, 480))
     two = np.zeros((480, 640, 3), np.uint8)
@@ -88,9 +90,9 @@ def main() -> None:
     print(f"{'what':38s} {'median ms':>10s} {'p10-p90 ms':>14s} {'per second':>11s}")
     for name, frame in frames().items():
         n = len(rec.predict(frame))
-        med, lo, hi = timeit(lambda frame=frame: rec.predict(frame), args.repeat)
+        med, lo, hi = timeit(functools.partial(rec.predict, frame), args.repeat)
         print(f"{'predict ' + name + f' ({n} found)':38s} {med:10.2f} {f'{lo:.2f}-{hi:.2f}':>14s} {1000 / med:11.1f}")
-        med, lo, hi = timeit(lambda frame=frame: rec.detect(frame), args.repeat)
+        med, lo, hi = timeit(functools.partial(rec.detect, frame), args.repeat)
         print(f"{'  of which detection':38s} {med:10.2f} {f'{lo:.2f}-{hi:.2f}':>14s}")
     clip = [frames()["640x480, 2 faces"] if i % 2 else frames()["640x480, 1 face"] for i in range(2)]
     with tempfile.TemporaryDirectory() as tmp:

@@ -37,8 +37,10 @@ def rss_mib() -> float:
 
 def video(n: int) -> np.ndarray:
     """Frame ``n`` of the synthetic video."""
-    astro = cv2.resize(cv2.imread(str(ROOT / "examples/images/astronaut.png")), (300, 300))
-    hopper = cv2.resize(cv2.imread(str(ROOT / "examples/images/grace_hopper.jpg"))[:560], (260, 285))
+    astro, hopper = (cv2.imread(str(ROOT / "examples/images" / name)) for name in ("astronaut.png", "grace_hopper.jpg"))
+    assert astro is not None and hopper is not None, "examples/images is incomplete"
+    astro = cv2.resize(astro, (300, 300))
+    hopper = cv2.resize(hopper[:560], (260, 285))
     frame = np.full((480, 640, 3), 70, np.uint8)
     phase = n % 400
     if phase < 350:  # faces in view; then 50 frames without a face

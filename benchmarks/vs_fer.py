@@ -66,8 +66,15 @@ BATCH = 64
 # ---------------------------------------------------------------------------
 
 
+def _read(path: Path, flags: int = cv2.IMREAD_COLOR) -> np.ndarray:
+    image = cv2.imread(str(path), flags)
+    if image is None:
+        raise SystemExit(f"could not read {path}")
+    return image
+
+
 def _load_frames(folder: Path) -> list[np.ndarray]:
-    return [cv2.imread(str(p)) for p in sorted(folder.glob("frame_*.png"))]
+    return [_read(p) for p in sorted(folder.glob("frame_*.png"))]
 
 
 def _ms(t0: float) -> float:
@@ -87,7 +94,7 @@ class _Fer:
 
     def classify(self, crops: np.ndarray) -> Any:
         # detect_emotions' own preprocessing of resized crops, then its classifier
-        size = self.fer._FER__emotion_target_size  # type: ignore[attr-defined]
+        size = self.fer._FER__emotion_target_size
         faces = np.array([cv2.resize(c, size) for c in crops], dtype="float32")
         return self.fer._classify_emotions((faces / 255.0 - 0.5) * 2.0)
 
@@ -129,7 +136,7 @@ def worker(lib: str, folder: Path, rounds: int, classifier: str) -> dict[str, An
             times.append(_ms(t0))
             if r == 0:
                 boxes.append(found)
-    crops = np.stack([cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in sorted(folder.glob("crop_*.png"))])
+    crops = np.stack([_read(p, cv2.IMREAD_GRAYSCALE) for p in sorted(folder.glob("crop_*.png"))])
     model.classify(crops[:1])
     single = []
     for i in range(200):
@@ -153,7 +160,7 @@ def cold(lib: str, photo: Path, classifier: str) -> dict[str, float]:
     else:
         import fer_sdk  # noqa: F401
     imported = _ms(t0)
-    img = cv2.imread(str(photo))
+    img = _read(photo)
     t1 = time.perf_counter()
     _make(lib, classifier).predict(img)
     return {"import_ms": imported, "first_result_ms": _ms(t1)}
@@ -283,8 +290,7 @@ def main() -> None:
             cv2.imwrite(str(folder / f"frame_{i:04d}.png"), frame)
         for i, face in enumerate(faces[:512]):
             cv2.imwrite(str(folder / f"crop_{i:04d}.png"), face)
-        astro = cv2.imread(str(ROOT / "examples" / "images" / "astronaut.png"))
-        cv2.imwrite(str(folder / "photo.png"), astro)
+        cv2.imwrite(str(folder / "photo.png"), _read(ROOT / "examples" / "images" / "astronaut.png"))
 
         common = ["--dir", str(folder), "--memory-frames", str(args.memory_frames)]
         runs = {"fer": (fer_python, "fer", "-")}

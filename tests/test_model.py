@@ -135,7 +135,7 @@ def test_fold_batchnorm_folds_what_it_can_and_keeps_the_function() -> None:
     assert fold_batchnorm(seed) is seed  # nothing to fold: the model itself
 
 
-def test_device_option_places_the_model_and_gives_the_same_results(astronaut: np.ndarray, hopper: np.ndarray) -> None:
+def test_device_option_gives_the_same_results_on_both_paths(astronaut: np.ndarray, hopper: np.ndarray) -> None:
     batch = _face_crops(astronaut, hopper, n=4)
     on_cpu = KerasClassifier(device="/CPU:0", precision="float32")
     default = KerasClassifier(precision="float32")
