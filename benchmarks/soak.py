@@ -12,6 +12,7 @@ growth after warm-up and the peak RSS.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import resource
@@ -35,12 +36,17 @@ def rss_mib() -> float:
     return float("nan")
 
 
-def video(n: int) -> np.ndarray:
-    """Frame ``n`` of the synthetic video."""
+@functools.cache
+def faces() -> tuple[np.ndarray, np.ndarray]:
+    """The two portraits the video shows, read once, at their sizes in it."""
     astro, hopper = (cv2.imread(str(ROOT / "examples/images" / name)) for name in ("astronaut.png", "grace_hopper.jpg"))
     assert astro is not None and hopper is not None, "examples/images is incomplete"
-    astro = cv2.resize(astro, (300, 300))
-    hopper = cv2.resize(hopper[:560], (260, 285))
+    return cv2.resize(astro, (300, 300)), cv2.resize(hopper[:560], (260, 285))
+
+
+def video(n: int) -> np.ndarray:
+    """Frame ``n`` of the synthetic video."""
+    astro, hopper = faces()
     frame = np.full((480, 640, 3), 70, np.uint8)
     phase = n % 400
     if phase < 350:  # faces in view; then 50 frames without a face

@@ -366,7 +366,7 @@ class KerasClassifier(ModelFileClassifier):
         self._meta: dict[str, Any] | None = None
         self._forward: Any = None
         self._forward_bf16: Any = None
-        self._forward_xla: Any = None  # None: not built yet; False: XLA failed here
+        self._forward_xla: Any = None  # None: not built yet; False: XLA could not compile here
         self._cpu: bool | None = None
         self._bf16_ok: bool | None = None  # auto precision may use bfloat16 here
         self._model: Any = None
@@ -437,10 +437,9 @@ class KerasClassifier(ModelFileClassifier):
         def forward(x: Any) -> Any:
             return tf.cast(model(x, training=False), tf.float32)
 
-        # the traced function itself (traced on the device asked for): calling it skips
-        # tf.function's argument matching, about 0.5 ms a call on 2 cores
-        with tf.device(self.options.device) if self.options.device else nullcontext():
-            return forward.get_concrete_function()
+        # the traced function itself: calling it skips tf.function's argument matching,
+        # about 0.5 ms a call on 2 cores (the device option applies where it is called)
+        return forward.get_concrete_function()
 
     @property
     def keras_model(self) -> Any:
@@ -490,13 +489,24 @@ class KerasClassifier(ModelFileClassifier):
                             twin = bfloat16_twin(self._inference)
                         self._forward_bf16 = self._make_forward(twin)
             return self._forward_bf16
-        if n == 1 and self.options.xla_single_crop and self._forward_xla is not False and self._cpu_only():
+        if n == 1 and self.options.xla_single_crop and self._cpu_only():
             if self._forward_xla is None:
                 with self._lock:
                     if self._forward_xla is None:
-                        self._forward_xla = self._make_forward(self._inference, jit_compile=True)
-            return self._forward_xla
+                        self._forward_xla = self._compile_single_crop()
+            if self._forward_xla is not False:
+                return self._forward_xla
         return self._forward
+
+    def _compile_single_crop(self) -> Any:
+        """The single-crop forward pass compiled with XLA (compiled now, on a blank crop), or False."""
+        forward = self._make_forward(self._inference, jit_compile=True)
+        try:
+            self._run(forward, np.zeros((1, *self.input_shape), np.float32))
+        except Exception as exc:  # a TensorFlow build without XLA on this CPU: the plain graph
+            logger.warning("XLA could not compile the single-crop forward pass (%s); running without", exc)
+            return False
+        return forward
 
     def _run(self, forward: Any, chunk: np.ndarray) -> np.ndarray:
         if self.options.device:
@@ -516,14 +526,5 @@ class KerasClassifier(ModelFileClassifier):
         step = self.options.batch_size
         for start in range(0, batch.shape[0], step):
             chunk = np.ascontiguousarray(batch[start : start + step])
-            forward = self._pick_forward(len(chunk))
-            if forward is self._forward_xla:
-                try:
-                    outs.append(self._run(forward, chunk))
-                    continue
-                except Exception as exc:  # a TensorFlow build without XLA on this CPU: the plain graph
-                    logger.warning("XLA could not compile the single-crop forward pass (%s); running without", exc)
-                    self._forward_xla = False
-                    forward = self._forward
-            outs.append(self._run(forward, chunk))
+            outs.append(self._run(self._pick_forward(len(chunk)), chunk))
         return np.concatenate(outs)
