@@ -61,7 +61,7 @@ class KerasOptions(BaseModel):
     xla_single_crop: bool = Field(
         True,
         description="on a CPU, compile the float32 forward pass of a single crop with XLA (faster for one face; "
-        "compiled on first use, about 0.3 s)",
+        "compiled on first use, or in EmotionRecognizer.warmup())",
     )
     fold_batchnorm: bool = Field(
         True,
@@ -159,9 +159,9 @@ def fold_batchnorm(model: Any) -> Any:
     A batch normalisation right after a convolution or dense layer without an
     activation is an affine map per channel, so it can be merged into that
     layer's kernel and bias: the copy computes the same function (to float
-    rounding) with fewer operations, e.g. about a quarter less time for one face
-    with the bundled model. Batch normalisations that do not follow such a layer are
-    kept; a model with none to fold is returned as it is. The copy is for
+    rounding) with fewer operations (``benchmarks/classifier_runtimes.py``
+    compares the bundled model as saved). Batch normalisations that do not follow
+    such a layer are kept; a model with none to fold is returned as it is. The copy is for
     inference only (its batch statistics are frozen into the weights).
 
     Examples:
@@ -342,12 +342,12 @@ class KerasClassifier(ModelFileClassifier):
     - ``device``: a TensorFlow device string; by default TensorFlow picks the GPU
       when it sees one;
     - ``precision``: ``auto`` (default) runs batches of ``bf16_min_batch`` (2) or
-      more crops in bfloat16 on CPUs with bfloat16 units (about twice the crops per
-      second; the PublicTest change is in the model card) and single crops in
+      more crops in bfloat16 on CPUs with bfloat16 units (the speed and the
+      PublicTest change are in the model card) and single crops in
       float32; ``float32`` always (bit-stable results whatever the batch);
       ``bfloat16`` always;
     - ``xla_single_crop``: on a CPU, a single float32 crop runs a forward pass
-      compiled with XLA (about 0.3-0.5 ms faster; compiled on first use);
+      compiled with XLA (faster for one face; compiled on first use);
     - ``fold_batchnorm``: run a copy of the model with its batch normalisations
       folded into the layers before them (:func:`fold_batchnorm`; default on);
       :attr:`keras_model` stays the model as saved.
