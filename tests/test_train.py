@@ -12,10 +12,12 @@ import keras
 import numpy as np
 import pytest
 
+import fer_sdk
 from fer_sdk import DatasetError, EmotionRecognizer, ModelLoadError
-from fer_sdk.builtin.keras_cnn import KerasClassifier
+from fer_sdk.builtin.keras_cnn import KerasClassifier, bfloat16_twin
 from fer_sdk.train import TrainConfig, train
 from fer_sdk.train.data import load_class_folders, load_fer2013_csv, load_split
+from fer_sdk.train.loop import make_dataset, teacher_targets
 
 
 def _pixels(value: int) -> str:
@@ -154,13 +156,37 @@ def test_tiny_training_run_gives_a_model_the_sdk_loads(tmp_path: Path) -> None:
     assert avg.history == [] and 0.0 <= avg_meta["metrics"]["validation"]["accuracy"] <= 1.0
     with pytest.raises(ValueError, match="average_of"):
         TrainConfig(data=train_root, average_of=[str(tmp_path / "out")])
-    with pytest.raises(ValueError, match="set one of the two"):
+    with pytest.raises(ValueError, match="set only one"):
         TrainConfig(data=train_root, average_of=["a", "b"], init_from="c")
+    with pytest.raises(ValueError, match="set only one"):
+        TrainConfig(data=train_root, average_of=["a", "b"], ensemble_of=["a", "b"])
+    # ensemble_of: one model whose probabilities are the mean of its members'
+    members_of = [str(tmp_path / "out"), str(fresh.out)]
+    ens = train(cfg.model_copy(update={"out": tmp_path / "ens", "ensemble_of": members_of}))
+    ens_meta = json.loads(ens.metadata_path.read_text())
+    assert ens.arch == ens_meta["arch"] == "ensemble"
+    assert [(m["arch"], m["sha256"]) for m in ens_meta["training"]["ensemble_of"]] == [
+        ("seed", source_meta["sha256"]),
+        ("seed", json.loads(fresh.metadata_path.read_text())["sha256"]),
+    ]
+    faces = [np.full((48, 48), v, np.uint8) for v in (30, 120, 220)] + [np.eye(48, dtype=np.uint8) * 255]
+    members = [KerasClassifier(model=str(p), precision="float32") for p in (tmp_path / "out", fresh.out)]
+    expected_probs = np.mean([m.predict_proba(np.stack(faces)[..., None] / 255.0) for m in members], axis=0)
+    got = KerasClassifier(model=str(ens.out), precision="float32").predict_proba(np.stack(faces)[..., None] / 255.0)
+    np.testing.assert_allclose(got, expected_probs, atol=1e-5)
+    assert EmotionRecognizer(classifier=str(ens.out)).labels == ("happy", "sad", "surprise")
+    # in bfloat16 the members' softmaxes and the average stay float32
+    twin = bfloat16_twin(KerasClassifier(model=str(ens.out)).keras_model)
+    policies = {layer.name: layer.dtype_policy.name for layer in twin.layers}
+    assert policies["m1_probs"] == policies["m2_probs"] == policies["probs"] == "float32"
+    assert policies["m1_block1_conv1"] == "bfloat16"
     # a model with other labels or another architecture is refused before training
     with pytest.raises(ModelLoadError, match="labels"):
         train(cfg.model_copy(update={**start, "labels": ["sad", "happy", "surprise"]}))
     with pytest.raises(ModelLoadError, match="'seed' model"):
         train(cfg.model_copy(update={**start, "arch": "fernet"}))
+    with pytest.raises(ModelLoadError, match="labels"):
+        train(cfg.model_copy(update={"out": tmp_path / "bad", "ensemble_of": [str(ens.out), "fernet_fer7"]}))
 
 
 @pytest.mark.slow
@@ -180,6 +206,43 @@ def test_averaged_model_measures_batch_norm_statistics_on_the_training_data(tmp_
     # ... not the mean of the two models' statistics
     means = [KerasClassifier(model=str(r.out)).keras_model.get_layer("block1_bn1").moving_mean for r in (first, second)]
     assert not np.allclose(moving_mean, np.mean([np.asarray(m) for m in means], axis=0), rtol=1e-2)
+
+
+@pytest.mark.slow
+def test_distillation_mixes_a_teachers_probabilities_into_the_targets(tmp_path: Path) -> None:
+    train_root = _make_folders(tmp_path / "train", per_class=8)
+    teacher = train(_folder_config(train_root, tmp_path / "teacher", arch="seed", epochs=1))
+    fields = {"teacher": [str(teacher.out)], "teacher_weight": 0.25, "augment": {"enabled": False}}
+    cfg = _folder_config(train_root, tmp_path / "student", arch="fernet", epochs=1, **fields)
+    ds = load_class_folders(train_root, ["happy", "sad", "surprise"], size=48)
+    # the teacher's probabilities: the mean over each image and its mirror image
+    soft = teacher_targets(cfg.teacher or [], cfg, ds)
+    model = KerasClassifier(model=str(teacher.out), precision="float32")
+    x = ds.images.astype(np.float32) / 255.0
+    np.testing.assert_allclose(soft, (model.predict_proba(x) + model.predict_proba(x[:, :, ::-1])) / 2, atol=1e-5)
+    # each training target is a quarter teacher, three quarters label (the label still dominates)
+    (batch,) = list(make_dataset(ds, cfg, training=True, soft_targets=soft))  # 24 images: one batch of 16
+    y = np.asarray(batch[1])
+    recovered = (y - 0.75 * np.eye(3)[y.argmax(axis=1)]) / 0.25
+    assert np.abs(recovered[:, None] - soft[None]).max(axis=2).min(axis=1).max() < 1e-5
+    with pytest.raises(ValueError, match="soft_targets has shape"):
+        make_dataset(ds, cfg, training=True, soft_targets=soft[:5])
+    # a run with a teacher records it in the metadata; a teacher with other labels is refused
+    student = train(cfg)
+    lineage = json.loads(student.metadata_path.read_text())["training"]["teacher"]
+    assert [m["sha256"] for m in lineage] == [json.loads(teacher.metadata_path.read_text())["sha256"]]
+    with pytest.raises(ModelLoadError, match="labels"):
+        train(cfg.model_copy(update={"teacher": ["fernet_fer7"]}))
+    with pytest.raises(ValueError, match="teacher distils"):
+        TrainConfig(data=train_root, teacher=["a"], ensemble_of=["a", "b"])
+
+
+@pytest.mark.parametrize(
+    "recipe", sorted((Path(fer_sdk.__file__).parent / "train" / "recipes").glob("*.yaml")), ids=lambda p: p.name
+)
+def test_bundled_recipes_are_valid_configs(recipe: Path) -> None:
+    cfg = TrainConfig.from_file(recipe, data="/data")
+    assert cfg.labels in ("fer7", "fer6") and cfg.arch in ("fernet", "seed")
 
 
 def test_config_file_and_unknown_keys(tmp_path: Path) -> None:

@@ -90,8 +90,9 @@ def bfloat16_twin(model: Any) -> Any:
     Weights stored in bfloat16 spare the cast of every weight on every call that
     ``mixed_bfloat16`` makes, which is most of the time for a few crops. Batch
     normalisations (with ``fold_batchnorm=False``) keep float32 statistics
-    (``mixed_bfloat16``), and the last layer (the softmax) keeps its own
-    precision, so probabilities are computed in float32 from bfloat16 logits.
+    (``mixed_bfloat16``), and the last layer and every softmax keep their own
+    precision, so probabilities are computed in float32 from bfloat16 logits
+    (also inside an ensemble, whose members' probabilities are averaged).
 
     Examples:
         >>> twin = bfloat16_twin(KerasClassifier().keras_model)  # doctest: +SKIP
@@ -104,7 +105,8 @@ def bfloat16_twin(model: Any) -> Any:
 
     def clone(layer: Any) -> Any:
         config = layer.get_config()
-        if layer.name != last and "dtype" in config:
+        softmax = isinstance(layer, keras.layers.Activation) and config.get("activation") == "softmax"
+        if layer.name != last and not softmax and "dtype" in config:
             norm = isinstance(layer, keras.layers.BatchNormalization)
             config["dtype"] = "mixed_bfloat16" if norm else "bfloat16"
         return layer.__class__.from_config(config)

@@ -47,6 +47,20 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="MODEL",
         help="instead of training, average these trained models' weights (two or more)",
     )
+    parser.add_argument(
+        "--teacher",
+        nargs="+",
+        metavar="MODEL",
+        help="distil: mix these trained models' averaged probabilities into the training targets",
+    )
+    parser.add_argument("--teacher-weight", dest="teacher_weight", type=float, help="share of the teacher (0-1]")
+    parser.add_argument(
+        "--ensemble-of",
+        dest="ensemble_of",
+        nargs="+",
+        metavar="MODEL",
+        help="instead of training, build one model averaging these trained models' predictions (two or more)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -71,6 +85,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         "margin",
         "init_from",
         "average_of",
+        "ensemble_of",
+        "teacher",
+        "teacher_weight",
     ):
         value = getattr(args, key, None)
         if value is not None:

@@ -71,13 +71,35 @@ class TrainConfig(BaseModel):
         description="instead of training, average the weights of these trained models of the config's arch and "
         "labels (e.g. the ends of successive training cycles) and measure batch-norm statistics on the training data",
     )
+    ensemble_of: list[str] | None = Field(
+        None,
+        min_length=2,
+        description="instead of training, build one model that averages the predictions of these trained "
+        "models (any architectures, the data's labels and the config's input size; see fer_sdk.train.ensemble)",
+    )
+    teacher: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="distillation: trained models (the data's labels, the config's input size) whose "
+        "probabilities on the training images, averaged over the models and over each image and its mirror "
+        "image, are mixed into the training targets",
+    )
+    teacher_weight: float = Field(
+        0.5, gt=0, le=1, description="share of the teacher's probabilities in the targets (the rest: the label)"
+    )
     on_error: Literal["skip", "raise"] = "skip"
     margin: float = Field(0.0, ge=0, le=1, description="crop margin recorded in the model metadata")
 
     @model_validator(mode="after")
     def _one_source(self) -> TrainConfig:
-        if self.average_of and self.init_from is not None:
-            raise ValueError("average_of trains nothing, so init_from has no meaning with it: set one of the two")
+        sources = [name for name in ("init_from", "average_of", "ensemble_of") if getattr(self, name)]
+        if len(sources) > 1:
+            raise ValueError(
+                f"{' and '.join(sources)} are all set: average_of and ensemble_of train nothing, "
+                "and each takes its own models, so set only one of them"
+            )
+        if self.teacher and (self.average_of or self.ensemble_of):
+            raise ValueError("teacher distils into a model being trained: average_of and ensemble_of train nothing")
         return self
 
     @classmethod

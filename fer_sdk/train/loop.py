@@ -168,6 +168,7 @@ def make_dataset(
     batch_size: int | None = None,
     shard: tuple[int, int] | None = None,
     repeat: bool = False,
+    soft_targets: np.ndarray | None = None,
 ) -> Any:
     """A ``tf.data`` pipeline: decoded once, cached, shuffled, batched, augmented, prefetched.
 
@@ -180,13 +181,20 @@ def make_dataset(
         shard: ``(number of shards, this shard)``: keep only this input pipeline's share
             of the examples (multi-worker training shards by hand, auto-sharding is off).
         repeat: repeat forever (the caller counts the steps of an epoch).
+        soft_targets: a teacher's probabilities ``(n, classes)`` for ``ds``'s images: each
+            target becomes ``(1 - cfg.teacher_weight) * label + cfg.teacher_weight * soft``
+            (training only; see :func:`teacher_targets`).
     """
     import tensorflow as tf
 
     from fer_sdk.train.augment import augment_batch
 
     n_classes = len(ds.names)
-    data = tf.data.Dataset.from_tensor_slices((ds.images, ds.labels))
+    soft = soft_targets if training and soft_targets is not None else None
+    if soft is not None and soft.shape != (len(ds), n_classes):
+        raise ValueError(f"soft_targets has shape {soft.shape}, expected {(len(ds), n_classes)}")
+    tensors = (ds.images, ds.labels) if soft is None else (ds.images, ds.labels, soft.astype(np.float32))
+    data = tf.data.Dataset.from_tensor_slices(tensors)
     if shard is not None:
         data = data.shard(*shard)
     data = data.cache()
@@ -197,11 +205,13 @@ def make_dataset(
     data = data.batch(batch_size or cfg.batch_size, drop_remainder=training)
     weights = tf.constant(class_weights if class_weights is not None else np.ones(n_classes, np.float32))
 
-    def prepare(images: Any, labels: Any) -> Any:
+    def prepare(images: Any, labels: Any, teacher: Any = None) -> Any:
         x = tf.cast(images, tf.float32) / 255.0
         if training:
             x = augment_batch(x, cfg.augment)
         y = tf.one_hot(labels, n_classes)
+        if teacher is not None:
+            y = (1.0 - cfg.teacher_weight) * y + cfg.teacher_weight * teacher
         if training and class_weights is not None:
             return x, y, tf.gather(weights, labels)
         return x, y
@@ -327,6 +337,7 @@ def _fit_multi_worker(
     steps: int,
     initial_epoch: int,
     callbacks: list[Any],
+    soft_targets: np.ndarray | None = None,
 ) -> None:
     """``model.fit`` for ``MultiWorkerMirroredStrategy``: a custom synchronous training loop.
 
@@ -365,6 +376,7 @@ def _fit_multi_worker(
             batch_size=ctx.get_per_replica_batch_size(global_batch),
             shard=(ctx.num_input_pipelines, ctx.input_pipeline_id),
             repeat=True,
+            soft_targets=soft_targets,
         )
 
     # every worker must start from the same epoch, or the first collective would wait forever
@@ -449,7 +461,7 @@ def _source_model(spec: str, cfg: TrainConfig, names: list[str], role: str) -> K
     """
     source = KerasClassifier(model=spec)
     arch = source.metadata.get("arch")
-    if arch != cfg.arch:
+    if role not in ("ensemble_of", "teacher") and arch != cfg.arch:
         raise ModelLoadError(f"{role} {spec!r} is a {arch!r} model, the config trains {cfg.arch!r}")
     if list(source.labels) != names:
         raise ModelLoadError(f"{role} {spec!r} has labels {list(source.labels)}, the data has {names}")
@@ -482,6 +494,44 @@ def _average_models(specs: list[str], cfg: TrainConfig, train_ds: Dataset, names
     for layer, momentum in zip(norms, momenta, strict=True):
         layer.momentum = momentum
     return model
+
+
+def _ensemble_models(specs: list[str], cfg: TrainConfig, names: list[str]) -> Any:
+    """One model averaging the predictions of the models ``specs`` (see :mod:`fer_sdk.train.ensemble`).
+
+    Raises:
+        ModelLoadError: a member is missing, has other labels or input size, or another preprocessing.
+    """
+    from fer_sdk.train.ensemble import ensemble
+
+    members = [_source_model(spec, cfg, names, "ensemble_of") for spec in specs]
+    for spec, member in zip(specs[1:], members[1:], strict=True):
+        if member.preprocessing != members[0].preprocessing:
+            raise ModelLoadError(
+                f"ensemble_of {spec!r} crops faces with {member.preprocessing}, {specs[0]!r} with "
+                f"{members[0].preprocessing}: the members must take the same crops"
+            )
+    return ensemble([m.keras_model for m in members])
+
+
+def teacher_targets(specs: list[str], cfg: TrainConfig, ds: Dataset) -> np.ndarray:
+    """The teacher's probabilities ``(n, classes)`` for the images of ``ds``, for distillation.
+
+    The mean over the models ``specs`` and, for each, over the image and its mirror
+    image (the training flips faces, so the targets should not depend on which way a
+    face looks). Computed once, on the images without augmentation.
+
+    Raises:
+        ModelLoadError: a teacher is missing, or has other labels or another input size.
+    """
+    from fer_sdk.train.evaluate import predict_probs
+
+    images = ds.images.astype(np.float32) / 255.0
+    total = np.zeros((len(ds), len(ds.names)), np.float64)
+    for spec in specs:
+        model = _source_model(spec, cfg, list(ds.names), "teacher").keras_model
+        total += predict_probs(model, images) + predict_probs(model, np.ascontiguousarray(images[:, :, ::-1]))
+    return (total / (2 * len(specs))).astype(np.float32)
 
 
 def weights_digest(model: Any) -> str:
@@ -540,6 +590,10 @@ def train(cfg: TrainConfig) -> TrainReport:
         if val_ds is not None:
             print(f"{prefix}val: {len(val_ds)} images {val_ds.counts()}", flush=True)
         weights = _class_weights(train_ds, cfg.class_weight) if cfg.class_weight != "none" else None
+        soft = None
+        if cfg.teacher:
+            print(f"{prefix}distilling from {', '.join(cfg.teacher)} (weight {cfg.teacher_weight})", flush=True)
+            soft = teacher_targets(cfg.teacher, cfg, train_ds)
         steps = len(train_ds) // cfg.batch_size
         shape = (cfg.input_size, cfg.input_size, 1)
         names = list(train_ds.names)
@@ -547,6 +601,11 @@ def train(cfg: TrainConfig) -> TrainReport:
             keras.mixed_precision.set_global_policy("float32")
             print(f"{prefix}averaging the weights of {', '.join(cfg.average_of)}", flush=True)
             final = _average_models(cfg.average_of, cfg, train_ds, names)
+            return _report(cfg, final, names, train_ds, val_ds, [], "float32", chief, task, steps=0)
+        if cfg.ensemble_of:
+            keras.mixed_precision.set_global_policy("float32")
+            print(f"{prefix}averaging the predictions of {', '.join(cfg.ensemble_of)}", flush=True)
+            final = _ensemble_models(cfg.ensemble_of, cfg, names)
             return _report(cfg, final, names, train_ds, val_ds, [], "float32", chief, task, steps=0)
 
         # resuming reads the chief's checkpoints on every worker (a shared folder across machines)
@@ -572,10 +631,12 @@ def train(cfg: TrainConfig) -> TrainReport:
         if cfg.patience and val_ds is not None:
             callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=cfg.patience))
         if initial_epoch < cfg.epochs and multi_worker:
-            _fit_multi_worker(model, strategy, cfg, train_ds, val_ds, weights, steps, initial_epoch, callbacks)
+            _fit_multi_worker(
+                model, strategy, cfg, train_ds, val_ds, weights, steps, initial_epoch, callbacks, soft_targets=soft
+            )
         elif initial_epoch < cfg.epochs:
             model.fit(
-                make_dataset(train_ds, cfg, training=True, class_weights=weights),
+                make_dataset(train_ds, cfg, training=True, class_weights=weights, soft_targets=soft),
                 validation_data=make_dataset(val_ds, cfg, training=False) if val_ds is not None else None,
                 epochs=cfg.epochs,
                 initial_epoch=initial_epoch,
@@ -623,7 +684,7 @@ def _report(
 
 def _lineage(spec: str) -> dict[str, Any]:
     meta = KerasClassifier(model=spec).metadata
-    return {"model": spec, "sha256": meta.get("sha256"), "training": meta.get("training")}
+    return {"model": spec, "arch": meta.get("arch"), "sha256": meta.get("sha256"), "training": meta.get("training")}
 
 
 def _finish(
@@ -659,7 +720,7 @@ def _finish(
         out=out,
         model_path=model_path,
         metadata_path=meta_path,
-        arch=cfg.arch,
+        arch="ensemble" if cfg.ensemble_of else cfg.arch,
         labels=names,
         precision=precision,
         epochs_run=len(history),
@@ -674,7 +735,7 @@ def _finish(
     model.save(model_path)
     metadata: dict[str, Any] = {
         "format": METADATA_FORMAT,
-        "arch": cfg.arch,
+        "arch": report.arch,
         "labels": names,
         "input_size": [cfg.input_size, cfg.input_size],
         "channels": 1,
@@ -705,6 +766,10 @@ def _finish(
         metadata["training"]["init_from"] = _lineage(cfg.init_from)
     if cfg.average_of:
         metadata["training"]["averaged_from"] = [_lineage(spec) for spec in cfg.average_of]
+    if cfg.ensemble_of:
+        metadata["training"]["ensemble_of"] = [_lineage(spec) for spec in cfg.ensemble_of]
+    if cfg.teacher:
+        metadata["training"]["teacher"] = [_lineage(spec) for spec in cfg.teacher]
     meta_path.write_text(json.dumps(metadata, indent=2), encoding="utf-8")
     try:
         from fer_sdk.train.plots import plot_history
