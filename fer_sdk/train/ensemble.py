@@ -1,7 +1,8 @@
 """Ensembles: several trained classifiers averaged into one Keras model.
 
 Networks trained from different random starts make partly different mistakes, so
-the mean of their probabilities is right more often than any one of them. The
+the mean of their probabilities can be right more often than any one of them (how
+much more is for measuring: see the model card). The
 ensemble built here is a single functional Keras model (the members' layers side
 by side, fed by one input, their softmax outputs averaged), so everything that
 takes a model takes it as it is: ``EmotionRecognizer(classifier=...)``, batch-norm
