@@ -519,12 +519,13 @@ class KerasClassifier(ModelFileClassifier):
         return forward
 
     def _run(self, forward: Any, chunk: np.ndarray) -> np.ndarray:
+        scope: AbstractContextManager[Any] = nullcontext()
         if self.options.device:
             import tensorflow as tf
 
-            with tf.device(self.options.device):
-                return np.asarray(forward(chunk).numpy())
-        return np.asarray(forward(chunk).numpy())
+            scope = tf.device(self.options.device)
+        with scope:
+            return np.asarray(forward(chunk).numpy())
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities ``(n, len(labels))`` for a prepared batch ``(n, h, w, c)`` float32."""

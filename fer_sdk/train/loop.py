@@ -453,13 +453,15 @@ def _fit_multi_worker(
     cb.on_train_end()
 
 
-def _source_model(spec: str, cfg: TrainConfig, names: list[str], role: str) -> KerasClassifier:
-    """A trained model to start from or to average, checked against the config and the data.
+def _source_model(spec: str, cfg: TrainConfig, names: list[str], role: str, **options: Any) -> KerasClassifier:
+    """A trained model to start from, average, ensemble or learn from, checked against the config and the data.
+
+    ``options`` are :class:`KerasClassifier` options for running it.
 
     Raises:
         ModelLoadError: the model is missing, or has another architecture, input size or label list.
     """
-    source = KerasClassifier(model=spec)
+    source = KerasClassifier(model=spec, **options)
     arch = source.metadata.get("arch")
     if role not in ("ensemble_of", "teacher") and arch != cfg.arch:
         raise ModelLoadError(f"{role} {spec!r} is a {arch!r} model, the config trains {cfg.arch!r}")
@@ -519,19 +521,18 @@ def teacher_targets(specs: list[str], cfg: TrainConfig, ds: Dataset) -> np.ndarr
 
     The mean over the models ``specs`` and, for each, over the image and its mirror
     image (the training flips faces, so the targets should not depend on which way a
-    face looks). Computed once, on the images without augmentation.
+    face looks: the classifier's ``flip_tta``, in float32). Computed once, on the images
+    without augmentation.
 
     Raises:
         ModelLoadError: a teacher is missing, or has other labels or another input size.
     """
-    from fer_sdk.train.evaluate import predict_probs
-
     images = ds.images.astype(np.float32) / 255.0
     total = np.zeros((len(ds), len(ds.names)), np.float64)
     for spec in specs:
-        model = _source_model(spec, cfg, list(ds.names), "teacher").keras_model
-        total += predict_probs(model, images) + predict_probs(model, np.ascontiguousarray(images[:, :, ::-1]))
-    return (total / (2 * len(specs))).astype(np.float32)
+        teacher = _source_model(spec, cfg, list(ds.names), "teacher", precision="float32", flip_tta=True)
+        total += teacher.predict_proba(images)
+    return (total / len(specs)).astype(np.float32)
 
 
 def weights_digest(model: Any) -> str:
