@@ -16,6 +16,7 @@ import fer_sdk
 from fer_sdk import DatasetError, EmotionRecognizer, ModelLoadError
 from fer_sdk.builtin.keras_cnn import KerasClassifier, bfloat16_twin
 from fer_sdk.train import TrainConfig, train
+from fer_sdk.train.augment import AugmentConfig, augment_batch, warp
 from fer_sdk.train.data import load_class_folders, load_fer2013_csv, load_split
 from fer_sdk.train.loop import make_dataset, teacher_targets
 
@@ -235,6 +236,46 @@ def test_distillation_mixes_a_teachers_probabilities_into_the_targets(tmp_path: 
         train(cfg.model_copy(update={"teacher": ["fernet_fer7"]}))
     with pytest.raises(ValueError, match="teacher distils"):
         TrainConfig(data=train_root, teacher=["a"], ensemble_of=["a", "b"])
+
+
+def test_augmentation_without_geometric_changes_leaves_faces_sharp() -> None:
+    # the last training cycle of the bundled model (fernet_fer7_cycle4.yaml) relies on this:
+    # with rotation, zoom and shift at 0 the affine warp is exact, not a resampling blur
+    keras.utils.set_random_seed(7)
+    faces = np.random.default_rng(7).uniform(0.0, 1.0, (8, 48, 48, 1)).astype(np.float32)
+    flips_only = AugmentConfig(rotation=0, zoom=0, shift=0, brightness=0, contrast=0, erase_prob=0)
+    out = np.asarray(augment_batch(faces, flips_only))
+
+    def same(a: np.ndarray, b: np.ndarray) -> bool:
+        return bool(np.allclose(a, b, rtol=0.0, atol=1e-5))  # a resampling changes random texture far more
+
+    for face, image in zip(faces, out, strict=True):
+        assert same(image, face) or same(image, face[:, ::-1])
+    assert sum(same(image, face[:, ::-1]) for face, image in zip(faces, out, strict=True)) in range(1, 8)
+    shifted = np.asarray(augment_batch(faces, flips_only.model_copy(update={"flip": False, "shift": 0.1})))
+    assert not any(same(image, face) for face, image in zip(faces, shifted, strict=True))
+    some = flips_only.model_copy(update={"flip": False, "shift": 0.1, "rotation": 12, "geometric_prob": 0.5})
+    kept = [same(image, face) for face, image in zip(faces, np.asarray(augment_batch(faces, some)), strict=True)]
+    assert 0 < sum(kept) < len(kept)  # about half are warped, the others keep their pixels
+    everything = np.asarray(augment_batch(faces, AugmentConfig()))
+    assert everything.shape == faces.shape and everything.min() >= 0.0 and everything.max() <= 1.0
+    assert np.array_equal(np.asarray(augment_batch(faces, AugmentConfig(enabled=False))), faces)
+
+
+def test_warp_moves_rotates_and_zooms_as_documented() -> None:
+    dot = np.zeros((1, 48, 48, 1), np.float32)
+    dot[0, 24, 40] = 1.0  # right of the centre (23.5, 23.5)
+
+    def where(image: Any) -> tuple[int, int]:
+        row, col = np.unravel_index(int(np.argmax(np.asarray(image)[0, ..., 0])), (48, 48))
+        return int(row), int(col)
+
+    assert np.allclose(np.asarray(warp(dot)), dot)
+    assert where(warp(dot, shift=(2.0, 0.0))) == (24, 42)  # right
+    assert where(warp(dot, shift=(0.0, -3.0))) == (21, 40)  # up
+    assert where(warp(dot, rotation=90.0)) == (7, 24)  # counter-clockwise: from the right to the top
+    assert where(warp(dot, zoom=1.25)) == (24, 44)  # zoomed in: away from the centre
+    assert np.asarray(warp(np.ones((3, 48, 48, 1)), rotation=6.0, zoom=0.9)).min() > 0.999  # borders reflected
 
 
 @pytest.mark.parametrize(
