@@ -279,7 +279,7 @@ def test_evaluate_tutorial_commands(checkout: Path) -> None:
     assert cv2.imread(str(checkout / "maps.png")) is not None
 
 
-RUNS = ("fernet_fer7", "fernet_fer7_c2", "fernet_fer7_c3")  # the output folders of train.sh's three cycles
+RUNS = ("fernet_fer7", "fernet_fer7_c2", "fernet_fer7_c3", "fernet_fer7_c4")  # train.sh's four cycles' folders
 
 
 @pytest.mark.slow
@@ -289,21 +289,24 @@ def test_train_howto_commands(checkout: Path) -> None:
     (checkout / "fer_sdk").unlink()
     recipes = checkout / "fer_sdk" / "train" / "recipes"
     recipes.mkdir(parents=True)
-    for name in ("fernet_fer7.yaml", "fernet_fer7_cycle2.yaml", "fernet_fer7_cycle3.yaml"):
+    for name in ("fernet_fer7.yaml", "fernet_fer7_cycle2.yaml", "fernet_fer7_cycle3.yaml", "fernet_fer7_cycle4.yaml"):
         recipe = yaml.safe_load((ROOT / "fer_sdk/train/recipes" / name).read_text())
         recipe.update(epochs=1, batch_size=16, warmup_epochs=0)
         (recipes / name).write_text(yaml.safe_dump(recipe))
-    trained, cycle2, cycle3 = run_snippet("train.sh", checkout)
+    trained, cycle2, cycle3, cycle4 = run_snippet("train.sh", checkout)
     out = checkout / "runs" / "fernet_fer7"
     assert "epoch 1:" in trained, trained
     assert (out / "model.keras").is_file() and (out / "history.csv").read_text().count("\n") == 2
     assert "starting from the weights of runs/fernet_fer7" in cycle2, cycle2
     assert "starting from the weights of runs/fernet_fer7_c2" in cycle3, cycle3
-    c1, c2, c3 = (json.loads((checkout / "runs" / run / "metadata.json").read_text()) for run in RUNS)
+    assert "starting from the weights of runs/fernet_fer7_c3" in cycle4, cycle4
+    c1, c2, c3, c4 = (json.loads((checkout / "runs" / run / "metadata.json").read_text()) for run in RUNS)
     # each cycle's metadata names the model it started from, nested back to the first cycle
     assert c2["training"]["init_from"]["sha256"] == c1["sha256"]
     assert c3["training"]["init_from"]["sha256"] == c2["sha256"]
     assert c3["training"]["init_from"]["training"]["init_from"]["sha256"] == c1["sha256"]
+    assert c4["training"]["init_from"]["sha256"] == c3["sha256"]
+    assert c4["training"]["config"]["augment"]["geometric_prob"] == 0.5  # the last cycle warps half the images
     (resumed,) = run_snippet("train-resume.sh", checkout)
     assert (out / "history.csv").read_text().count("\n") == 2, resumed
     predicted, evaluated = run_snippet("train-use.sh", checkout)
