@@ -24,8 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from fer_sdk import EmotionRecognizer
+from fer_sdk.evaluation import _probs  # what fer-sdk evaluate classifies with
 from fer_sdk.train.augment import warp
-from fer_sdk.train.data import load_split
+from fer_sdk.train.data import Dataset, load_split
 
 #: (name, rotation in degrees, zoom, shift (x, y) in pixels)
 VIEWS: tuple[tuple[str, float, float, tuple[float, float]], ...] = (
@@ -41,14 +42,6 @@ VIEWS: tuple[tuple[str, float, float, tuple[float, float]], ...] = (
 )
 
 
-def _probs(rec: EmotionRecognizer, images: np.ndarray, batch: int = 256) -> np.ndarray:
-    out = []
-    for start in range(0, len(images), batch):
-        preds = rec.classify(np.ascontiguousarray(images[start : start + batch]))
-        out.append([[p.scores[label] for label in rec.labels] for p in preds])
-    return np.concatenate(out)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path("../shared/datasets/fer2013"))
@@ -60,15 +53,18 @@ def main() -> None:
     print("| view | " + " | ".join(models) + " |")
     print("| --- |" + " --- |" * len(models))
     rows: dict[str, list[str]] = {name: [] for name, *_ in VIEWS}
+    splits: dict[tuple[str, ...], Dataset] = {}  # read once for all models with the same labels
     for model in models:
         rec = EmotionRecognizer(classifier=model, classifier_options={"precision": "float32"})
-        ds = load_split(args.data, args.split, list(rec.labels))
+        if rec.labels not in splits:
+            splits[rec.labels] = load_split(args.data, args.split, list(rec.labels))
+        ds = splits[rec.labels]
         faces = ds.images.astype(np.float32) / 255.0  # (n, 48, 48, 1)
         for name, rotation, zoom, shift in VIEWS:
             view = np.asarray(warp(faces, rotation=rotation, zoom=zoom, shift=shift))
             view = np.clip(np.rint(view * 255.0), 0, 255).astype(np.uint8)[..., 0]
-            plain = _probs(rec, view)
-            mirrored = _probs(rec, view[:, :, ::-1])
+            plain = _probs(rec, view, 256)
+            mirrored = _probs(rec, view[:, :, ::-1], 256)
             acc = float(np.mean(plain.argmax(1) == ds.labels))
             acc_flip = float(np.mean((plain + mirrored).argmax(1) == ds.labels))
             rows[name].append(f"{acc:.1%} / {acc_flip:.1%}")
