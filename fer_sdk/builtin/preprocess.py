@@ -39,8 +39,9 @@ class StandardPreprocessor(Preprocessor):
         >>> import numpy as np
         >>> from fer_sdk import Box, Frame
         >>> pre = StandardPreprocessor(margin=0.1)
-        >>> pre.prepare(Frame(np.full((64, 64), 255, np.uint8)), [Box(x=0, y=0, w=64, h=64)]).max()
-        1.0
+        >>> batch = pre.prepare(Frame(np.full((64, 64), 255, np.uint8)), [Box(x=0, y=0, w=64, h=64)])
+        >>> batch.shape, batch.dtype, float(batch.max())
+        ((1, 48, 48, 1), dtype('float32'), 1.0)
     """
 
     name = "standard"
