@@ -239,8 +239,9 @@ def test_distillation_mixes_a_teachers_probabilities_into_the_targets(tmp_path: 
 
 
 def test_augmentation_without_geometric_changes_leaves_faces_sharp() -> None:
-    # the last training cycle of the bundled model (fernet_fer7_cycle4.yaml) relies on this:
-    # with rotation, zoom and shift at 0 the affine warp is exact, not a resampling blur
+    # the last training cycle of the bundled model (fernet_fer7_cycle4.yaml) relies on this: an
+    # image left unwarped (geometric_prob) or augmented with rotation, zoom and shift at 0 keeps its
+    # pixels exactly (a flip at most), it is not resampled
     keras.utils.set_random_seed(7)
     faces = np.random.default_rng(7).uniform(0.0, 1.0, (8, 48, 48, 1)).astype(np.float32)
     flips_only = AugmentConfig(rotation=0, zoom=0, shift=0, brightness=0, contrast=0, erase_prob=0)
