@@ -28,7 +28,7 @@ from fer_sdk.errors import (
 from fer_sdk.frame import Frame
 from fer_sdk.hookspecs import hookimpl
 from fer_sdk.interfaces import EmotionClassifier, FaceDetector, Preprocessor
-from fer_sdk.labels import FER6, FER7
+from fer_sdk.labels import FER6, FER7, FERPLUS8
 from fer_sdk.plugins import available_components
 from fer_sdk.recognizer import EmotionRecognizer, RecognizerOptions
 from fer_sdk.results import Box, EmotionPrediction, FaceEmotion
@@ -41,6 +41,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "FER6",
     "FER7",
+    "FERPLUS8",
     "Box",
     "ComponentError",
     "DatasetError",

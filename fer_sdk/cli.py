@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from fer_sdk.decision import DECISION_HELP, DECISION_RULES
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -126,11 +128,24 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from fer_sdk.evaluation import evaluate
+    from fer_sdk.evaluation import EvaluationReport, VoteEvaluationReport, evaluate, evaluate_votes
+    from fer_sdk.train.ferplus import is_ferplus_split
 
     split = None if args.split.lower() == "none" else args.split
-    options = {"precision": args.precision} if args.precision else None
-    report = evaluate(args.data, split, args.model, tta=args.tta, classifier_options=options)
+    if args.reliability_png is not None and not is_ferplus_split(args.data, split):
+        print(
+            "fer-sdk: error: --reliability-png needs a FER+ split (ten votes per face), e.g. --split FER2013Valid",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    options: dict[str, str] = {"precision": args.precision} if args.precision else {}
+    if args.decision:
+        options["decision"] = args.decision
+    report: EvaluationReport | VoteEvaluationReport
+    if split is not None and is_ferplus_split(args.data, split):  # agreement with the voters
+        report = evaluate_votes(args.data, split, args.model, tta=args.tta, classifier_options=options or None)
+    else:
+        report = evaluate(args.data, split, args.model, tta=args.tta, classifier_options=options or None)
     if args.confusion_png is not None:
         from fer_sdk.plots import plot_confusion
 
@@ -139,6 +154,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         from fer_sdk.plots import plot_per_class
 
         plot_per_class(report.per_class, args.per_class_png, title=f"{report.split} per-class accuracy")
+    if args.reliability_png is not None:
+        assert isinstance(report, VoteEvaluationReport)  # checked above
+        from fer_sdk.plots import plot_reliability
+
+        plot_reliability(report.reliability, args.reliability_png, ece=report.ece, title=f"{report.split} reliability")
     if args.json:
         print(report.model_dump_json())
     else:
@@ -251,6 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--confusion-png", type=Path, default=None, help="save the confusion matrix as a PNG")
     p.add_argument("--per-class-png", type=Path, default=None, help="save a per-class accuracy bar chart as a PNG")
+    p.add_argument(
+        "--reliability-png", type=Path, default=None, help="FER+ splits: save the reliability diagram as a PNG"
+    )
+    p.add_argument("--decision", choices=list(DECISION_RULES), default=None, help=DECISION_HELP)
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("export", help="export a model for a fast CPU runtime (TFLite / LiteRT or ONNX)")

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from fer_sdk.errors import DatasetError
 
-__all__ = ["EvaluationReport", "evaluate"]
+__all__ = ["EvaluationReport", "VoteEvaluationReport", "evaluate", "evaluate_votes"]
 
 
 class EvaluationReport(BaseModel):
@@ -51,6 +51,69 @@ class EvaluationReport(BaseModel):
         return "\n".join(lines)
 
 
+class VoteEvaluationReport(BaseModel):
+    """Agreement with people: a model on a FER+ split (ten human votes per face, see :func:`evaluate`).
+
+    The metrics are defined in :func:`fer_sdk.train.evaluate.vote_metrics`.
+    """
+
+    model: str
+    data: str
+    split: str | None
+    decision: str
+    n: int
+    labels: list[str]
+    vote_accuracy: float
+    majority_accuracy: float
+    n_majority: int
+    balanced_accuracy: float
+    human_agreement: float
+    ece: float
+    fer2013_accuracy: float | None = None
+    n_fer2013: int | None = None
+    per_class: dict[str, float]
+    confusion: list[list[int]]
+    reliability: list[dict[str, Any]]
+    tta_flip: dict[str, Any] | None = None
+
+    def table(self) -> str:
+        """A human-readable report: the agreement metrics, per-emotion agreement and the confusion matrix."""
+        lines = [
+            f"model: {self.model} (decision rule: {self.decision})",
+            f"data: {self.data} split {self.split} ({self.n} faces whose most-voted choice is one of the labels)",
+            f"vote accuracy: {self.vote_accuracy:.4f}   majority accuracy: {self.majority_accuracy:.4f} "
+            f"({self.n_majority} faces)   balanced accuracy: {self.balanced_accuracy:.4f}",
+            f"human agreement: {self.human_agreement:.4f}   ECE (15 bins): {self.ece:.4f}",
+        ]
+        if self.fer2013_accuracy is not None:
+            lines.append(f"FER2013-label accuracy: {self.fer2013_accuracy:.4f} ({self.n_fer2013} faces)")
+        if self.tta_flip is not None:
+            lines.append(f"vote accuracy with horizontal-flip TTA: {self.tta_flip['vote_accuracy']:.4f}")
+        lines.append("per-emotion vote accuracy (faces whose most-voted emotion it is):")
+        for name, acc in self.per_class.items():
+            lines.append(f"  {name:10s} {acc:.4f}")
+        width = max(6, *(len(n) for n in self.labels)) + 1
+        lines.append("confusion (rows: most-voted emotion, columns: predicted):")
+        lines.append(" " * width + "".join(f"{n[:7]:>8s}" for n in self.labels))
+        for name, row in zip(self.labels, self.confusion, strict=True):
+            lines.append(f"{name:<{width}s}" + "".join(f"{v:8d}" for v in row))
+        return "\n".join(lines)
+
+
+def _recognizer(model: str | Path | None, batch_size: int, classifier_options: Mapping[str, Any] | None) -> Any:
+    from fer_sdk.recognizer import EmotionRecognizer
+
+    return EmotionRecognizer(
+        classifier=str(model) if model is not None else "keras",
+        classifier_options={"batch_size": batch_size, **(classifier_options or {})},
+        detector="haar",
+    )
+
+
+def _input_size(rec: Any) -> int:
+    return int(rec.classifier.preprocessing.get("size", 48)) if hasattr(rec.classifier, "preprocessing") else 48
+
+
 def evaluate(
     data: str | Path,
     split: str | None = "PublicTest",
@@ -63,11 +126,14 @@ def evaluate(
     """Classify every image of a labelled split with a model and compute the metrics.
 
     Images are classified through :meth:`fer_sdk.EmotionRecognizer.classify`,
-    the same path applications use for face crops.
+    the same path applications use for face crops. On a FER+ split the labels are
+    the faces' FER2013 labels (from ``fer2013_labels.csv``), on FER+'s original
+    pixels; :func:`evaluate_votes` measures agreement with the FER+ voters instead.
 
     Args:
-        data: ``fer2013.csv``, an image-folder release (``data/split/emotion/*``)
-            or, with ``split=None``, a folder of class folders.
+        data: ``fer2013.csv``, an image-folder release (``data/split/emotion/*``),
+            a FER+ folder layout (``data/FER2013Valid/label.csv``) or, with
+            ``split=None``, a folder of class folders.
         split: the split to evaluate (``PublicTest`` by default).
         model: a model folder, ``.keras`` file or bundled preset; the bundled
             default model when ``None``.
@@ -81,18 +147,22 @@ def evaluate(
         >>> report = evaluate("../shared/datasets/fer2013", "PublicTest")  # doctest: +SKIP
         >>> print(report.table())  # doctest: +SKIP
     """
-    from fer_sdk.recognizer import EmotionRecognizer
-    from fer_sdk.train.data import load_split
+    from fer_sdk.labels import FER7
+    from fer_sdk.train.data import Dataset, load_split
     from fer_sdk.train.evaluate import compute_metrics
+    from fer_sdk.train.ferplus import is_ferplus_split, read_ferplus
 
-    rec = EmotionRecognizer(
-        classifier=str(model) if model is not None else "keras",
-        classifier_options={"batch_size": batch_size, **(classifier_options or {})},
-        detector="haar",
-    )
+    rec = _recognizer(model, batch_size, classifier_options)
     names = list(rec.labels)
-    size = int(rec.classifier.preprocessing.get("size", 48)) if hasattr(rec.classifier, "preprocessing") else 48
-    ds = load_split(data, split, names, size=size)
+    size = _input_size(rec)
+    if split is not None and is_ferplus_split(data, split):
+        raw = read_ferplus(data, split, size=size)
+        target = np.array([names.index(FER7[i]) if i >= 0 and FER7[i] in names else -1 for i in raw.fer2013])
+        if not (target >= 0).any():
+            raise DatasetError(f"{data}: no FER2013 labels for {split} (fer2013_labels.csv) to evaluate against")
+        ds = Dataset(images=raw.images[target >= 0], labels=target[target >= 0].astype(np.int32), names=tuple(names))
+    else:
+        ds = load_split(data, split, names, size=size)
     if list(ds.names) != names:
         raise DatasetError(f"data labels {ds.names} do not match the model's labels {names}")
     probs = _probs(rec, ds.images[..., 0], batch_size)
@@ -113,6 +183,56 @@ def evaluate(
         confusion=metrics["confusion"],
         accuracy_6class=metrics.get("accuracy_6class"),
         tta_flip=tta_metrics,
+    )
+
+
+def evaluate_votes(
+    data: str | Path,
+    split: str = "FER2013Valid",
+    model: str | Path | None = None,
+    *,
+    tta: bool = False,
+    batch_size: int = 256,
+    classifier_options: Mapping[str, Any] | None = None,
+) -> VoteEvaluationReport:
+    """Measure how well a model agrees with people: a FER+ split, ten human votes per face.
+
+    The metrics (``vote_accuracy``, ``majority_accuracy``, ``balanced_accuracy``,
+    ``human_agreement``, ``ece``, ``fer2013_accuracy``) are defined in
+    :func:`fer_sdk.train.evaluate.vote_metrics`. Arguments as for :func:`evaluate`;
+    ``classifier_options={"decision": "balanced"}`` scores that decision rule.
+
+    Raises:
+        DatasetError: ``data/split`` is not a FER+ split (no ``label.csv``).
+
+    Examples:
+        >>> from fer_sdk.evaluation import evaluate_votes
+        >>> report = evaluate_votes("../shared/datasets/ferplus", "FER2013Valid")  # doctest: +SKIP
+        >>> round(report.majority_accuracy, 2)  # doctest: +SKIP
+        0.88
+    """
+    from fer_sdk.train.evaluate import vote_metrics
+    from fer_sdk.train.ferplus import read_ferplus
+
+    rec = _recognizer(model, batch_size, classifier_options)
+    raw = read_ferplus(data, split, size=_input_size(rec))
+    names = list(rec.labels)
+    probs = _probs(rec, raw.images[..., 0], batch_size)
+    metrics = vote_metrics(probs, raw.votes, names, raw.fer2013)
+    tta_metrics = None
+    if tta:
+        flipped = _probs(rec, raw.images[:, :, ::-1, 0], batch_size)
+        tta_metrics = vote_metrics((probs + flipped) / 2.0, raw.votes, names, raw.fer2013)
+        tta_metrics = {k: v for k, v in tta_metrics.items() if k not in ("confusion", "reliability")}
+    rule = getattr(rec.classifier, "decision_rule", None)
+    requested = str(rec.options.classifier_options.get("decision", "auto"))
+    return VoteEvaluationReport(
+        model=str(model) if model is not None else "bundled default",
+        data=str(data),
+        split=split,
+        decision=rule(requested) if callable(rule) else requested,
+        tta_flip=tta_metrics,
+        **{k: v for k, v in metrics.items() if k in VoteEvaluationReport.model_fields},
     )
 
 

@@ -1,4 +1,4 @@
-"""Label schemes: the FER2013 emotions and the article's six-class merge."""
+"""Label schemes: the FER2013 emotions, the article's six-class merge and FER+'s eight."""
 
 from __future__ import annotations
 
@@ -11,4 +11,7 @@ FER6: tuple[str, ...] = ("angry", "fear", "happy", "sad", "surprise", "neutral")
 FER7_TO_FER6: dict[str, str] = {name: ("angry" if name == "disgust" else name) for name in FER7}
 """Maps each FER7 label to its FER6 label."""
 
-SCHEMES: dict[str, tuple[str, ...]] = {"fer7": FER7, "fer6": FER6}
+FERPLUS8: tuple[str, ...] = (*FER7, "contempt")
+"""FER+'s eight emotions: the seven FER2013 ones and ``contempt``."""
+
+SCHEMES: dict[str, tuple[str, ...]] = {"fer7": FER7, "fer6": FER6, "ferplus8": FERPLUS8}

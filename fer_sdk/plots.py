@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_confusion", "plot_per_class", "plot_timeline"]
+__all__ = ["plot_confusion", "plot_per_class", "plot_reliability", "plot_timeline"]
 
 
 def pyplot() -> Any:
@@ -30,6 +30,52 @@ def save(fig: Any, path: str | Path, *, tight: bool = True) -> Path:
     fig.savefig(path)
     pyplot().close(fig)
     return path
+
+
+def plot_reliability(
+    reliability: Sequence[Mapping[str, Any]], path: str | Path, *, ece: float | None = None, title: str = "reliability"
+) -> Path:
+    """Save a reliability diagram: per score bin, the mean top score against the voters' agreement with it.
+
+    ``reliability`` is :func:`fer_sdk.train.evaluate.vote_metrics`'s list of bins
+    (``bin``, ``count``, ``score``, ``vote_share``). A calibrated model's bars reach the
+    diagonal; the grey bars below show how many faces fall in each bin.
+
+    Examples:
+        >>> bins = [{"bin": [0.4, 0.6], "count": 10, "score": 0.5, "vote_share": 0.45}]
+        >>> plot_reliability(bins, "/tmp/reliability.png", ece=0.05)  # doctest: +SKIP
+        PosixPath('/tmp/reliability.png')
+    """
+    plt = pyplot()
+    fig, (ax, hist) = plt.subplots(2, 1, figsize=(5, 6), dpi=100, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    lows = [float(b["bin"][0]) for b in reliability]
+    widths = [float(b["bin"][1]) - float(b["bin"][0]) for b in reliability]
+    ax.bar(
+        lows,
+        [float(b["vote_share"]) for b in reliability],
+        width=widths,
+        align="edge",
+        color="#4c72b0",
+        edgecolor="white",
+        label="share of the votes for the top label",
+    )
+    ax.plot(
+        [float(b["score"]) for b in reliability],
+        [float(b["vote_share"]) for b in reliability],
+        "o",
+        color="#dd8452",
+        label="mean top score of the bin",
+    )
+    ax.plot([0, 1], [0, 1], "--", color="grey", linewidth=1, label="calibrated")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share of the voters who agree")
+    ax.set_title(title if ece is None else f"{title} (ECE {ece:.3f})")
+    ax.legend(loc="upper left", fontsize=8)
+    hist.bar(lows, [int(b["count"]) for b in reliability], width=widths, align="edge", color="#999999")
+    hist.set_xlabel("top score")
+    hist.set_ylabel("faces")
+    return save(fig, path)
 
 
 def plot_confusion(

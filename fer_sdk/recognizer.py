@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from fer_sdk.decision import DECISION_HELP, DecisionRule
 from fer_sdk.errors import ComponentError, FerSdkError, InvalidBoxError, InvalidImageError
 from fer_sdk.frame import Frame
 from fer_sdk.interfaces import EmotionClassifier, FaceDetector, Preprocessor
@@ -41,6 +42,9 @@ class RecognizerOptions(BaseModel):
     )
     classifier_options: dict[str, Any] = Field(default_factory=dict, description="passed to the classifier")
     max_faces: int | None = Field(None, ge=1, description="keep at most this many faces (the largest)")
+    decision: DecisionRule | None = Field(
+        None, description="the classifier's decision rule (fer_sdk.decision): " + DECISION_HELP
+    )
 
 
 def _looks_like_path(spec: str) -> bool:
@@ -133,6 +137,10 @@ class EmotionRecognizer:
     def _resolve_classifier(self, spec: str | Path | EmotionClassifier) -> EmotionClassifier:
         """A registered name wins; then a model path; then a bundled preset name."""
         options = dict(self.options.classifier_options)
+        if self.options.decision is not None:
+            if isinstance(spec, EmotionClassifier) or (not isinstance(spec, str | Path)):
+                raise ComponentError("decision= is an option of a named classifier; set it on your classifier object")
+            options["decision"] = self.options.decision
         if isinstance(spec, Path):
             options["model"] = str(spec)
             spec = DEFAULT_CLASSIFIER

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from fer_sdk.decision import DECISION_HELP, DecisionRule, class_prior, rebalance, resolve_rule
 from fer_sdk.errors import InvalidImageError, ModelLoadError
 from fer_sdk.interfaces import EmotionClassifier
 
@@ -68,6 +69,7 @@ class KerasOptions(BaseModel):
         description="run a copy of the model with each batch normalisation folded into the convolution or dense "
         "layer before it (same results to float rounding, faster); False: run the model as saved",
     )
+    decision: DecisionRule = Field("auto", description=DECISION_HELP)
     flip_tta: bool = Field(
         False,
         description="test-time augmentation: also classify each crop's mirror image and average the two "
@@ -323,6 +325,23 @@ class ModelFileClassifier(EmotionClassifier):
         h, w = self.metadata["input_size"]
         return int(h), int(w), int(self.metadata.get("channels", 1))
 
+    def decision_rule(self, requested: str = "auto") -> str:
+        """The decision rule ``requested`` resolves to for this model (``auto``: the metadata's default).
+
+        Raises:
+            ModelLoadError: ``balanced`` for a model whose metadata has no ``class_prior``.
+        """
+        rule = resolve_rule(requested, self.metadata)
+        if rule == "balanced":
+            class_prior(self.metadata, self.labels, "model")
+        return rule
+
+    def _decide(self, probs: np.ndarray, requested: str) -> np.ndarray:
+        """Apply the decision rule (:mod:`fer_sdk.decision`) to the network's probabilities."""
+        if resolve_rule(requested, self.metadata) != "balanced":
+            return probs
+        return rebalance(probs, class_prior(self.metadata, self.labels, "model"))
+
     def _checked(self, batch: np.ndarray) -> np.ndarray:
         """``batch`` as float32, or :class:`InvalidImageError` if it is not ``(n, h, w, c)`` of the model's size."""
         batch = np.asarray(batch, dtype=np.float32)
@@ -360,7 +379,11 @@ class KerasClassifier(ModelFileClassifier):
       :attr:`keras_model` stays the model as saved;
     - ``flip_tta``: also classify each crop's mirror image and average the two
       probabilities (the model card gives the accuracy with and without; twice
-      the classifier time; default off).
+      the classifier time; default off);
+    - ``decision``: ``calibrated`` (the network's probabilities), ``balanced``
+      (divided by the model's class prior: every emotion equally likely a
+      priori) or ``auto`` (default: the rule the model's metadata names; see
+      :mod:`fer_sdk.decision` and the model card).
 
     Examples:
         >>> clf = KerasClassifier()          # cheap: nothing is loaded yet
@@ -542,4 +565,4 @@ class KerasClassifier(ModelFileClassifier):
             if self.options.flip_tta:  # the mirror images take the same path (precision, XLA) as the crops
                 probs = (probs + self._run(forward, np.ascontiguousarray(chunk[:, :, ::-1]))) / 2.0
             outs.append(probs)
-        return np.concatenate(outs)
+        return self._decide(np.concatenate(outs), self.options.decision)

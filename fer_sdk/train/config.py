@@ -31,7 +31,22 @@ class TrainConfig(BaseModel):
     train_split: str | None = Field("Training", description="split to train on (None: class folders)")
     val_split: str | None = Field("PublicTest", description="split for validation and early stopping")
     val_data: Path | None = Field(None, description="separate validation data (class folders)")
-    labels: str | list[str] = Field("fer7", description="'fer7', 'fer6' or a list of class names")
+    labels: str | list[str] = Field("fer7", description="'fer7', 'fer6', 'ferplus8' or a list of class names")
+    label_mode: Literal["majority", "probability", "crossentropy"] = Field(
+        "crossentropy",
+        description="FER+ data (a folder with label.csv per split, or fer2013new.csv with fer2013_csv): "
+        "majority (one-hot, faces where one emotion has more than half of the votes), probability (one label "
+        "drawn from the votes per face and epoch) or crossentropy (the vote distribution as soft targets)",
+    )
+    fer2013_weight: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="FER+ data: weight of each face's FER2013 label mixed into its vote targets (0: votes only)",
+    )
+    fer2013_csv: Path | None = Field(
+        None, description="with data = Microsoft's fer2013new.csv: Kaggle's fer2013.csv, joined by row order"
+    )
     arch: str = "fernet"
     input_size: int = Field(48, ge=16, le=256)
     epochs: int = Field(60, ge=1)
@@ -40,7 +55,20 @@ class TrainConfig(BaseModel):
     weight_decay: float = Field(0.05, ge=0)
     warmup_epochs: float = Field(2.0, ge=0)
     label_smoothing: float = Field(0.1, ge=0, lt=1)
-    class_weight: Literal["none", "balanced", "sqrt"] = "none"
+    class_weight: Literal["none", "balanced", "sqrt"] = Field(
+        "none", description="loss re-weighting by inverse class frequency (balanced) or its square root (sqrt)"
+    )
+    sampling: Literal["shuffle", "balanced", "sqrt"] = Field(
+        "shuffle",
+        description="shuffle: every image once per epoch; balanced / sqrt: draw the images of each epoch with "
+        "replacement, each class equally often / in proportion to the square root of its frequency",
+    )
+    logit_adjustment: float = Field(
+        0.0,
+        ge=0,
+        description="logit-adjusted loss (Menon et al., 2021): tau, the loss sees log p + tau * log prior, so the "
+        "model learns to favour rare classes (0: off)",
+    )
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
     patience: int = Field(0, ge=0, description="early stopping patience in epochs (0: off)")
     precision: Precision = "auto"

@@ -42,20 +42,35 @@ class Dataset:
         labels: ``int32`` array ``(n,)`` of indices into ``names``.
         names: the label names, in index order.
         problems: one line per skipped row or file.
+        targets: optional ``float32`` array ``(n, len(names))`` of soft targets (rows summing to 1),
+            trained on instead of one-hot ``labels`` (FER+ vote distributions, see
+            :mod:`fer_sdk.train.ferplus`); ``labels`` then holds each row's most likely label.
+        sample_targets: draw one label per image and epoch from ``targets`` instead of
+            training on the distribution (the FER+ ``probability`` mode).
     """
 
     images: np.ndarray
     labels: np.ndarray
     names: tuple[str, ...]
     problems: list[str] = field(default_factory=list)
+    targets: np.ndarray | None = None
+    sample_targets: bool = False
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
 
     def counts(self) -> dict[str, int]:
-        """Number of examples per label."""
+        """Number of examples per label (each image counted under its most likely label)."""
         binc = np.bincount(self.labels, minlength=len(self.names))
         return {name: int(c) for name, c in zip(self.names, binc, strict=True)}
+
+    def prior(self) -> np.ndarray:
+        """The share of each label in the targets (soft targets summed), ``float64`` ``(len(names),)``."""
+        if self.targets is not None:
+            mass = self.targets.sum(axis=0, dtype=np.float64)
+        else:
+            mass = np.bincount(self.labels, minlength=len(self.names)).astype(np.float64)
+        return mass / max(float(mass.sum()), 1e-12)
 
 
 def _problem(problems: list[str], message: str, on_error: OnError) -> None:
@@ -82,7 +97,7 @@ def _finish(
 
 
 def resolve_labels(scheme: str | Sequence[str]) -> tuple[str, ...]:
-    """Turn a scheme name (``fer7``, ``fer6``) or an explicit list into label names.
+    """Turn a scheme name (``fer7``, ``fer6``, ``ferplus8``) or an explicit list into label names.
 
     Examples:
         >>> resolve_labels("fer6")

@@ -149,14 +149,21 @@ def _task_name(strategy: Any) -> str:
 
 
 def _class_weights(ds: Dataset, mode: str) -> np.ndarray:
-    counts = np.bincount(ds.labels, minlength=len(ds.names)).astype(np.float64)
-    counts = np.maximum(counts, 1.0)
+    counts = np.maximum(ds.prior() * len(ds), 1.0)
     weights = counts.sum() / (len(counts) * counts)
     if mode == "sqrt":
         weights = np.sqrt(weights)
     elif mode == "none":
         weights = np.ones_like(weights)
     return (weights / np.average(weights, weights=counts)).astype(np.float32)
+
+
+def _sample_weights(ds: Dataset, mode: str) -> np.ndarray:
+    """Per-image drawing probabilities for ``sampling`` ``balanced`` (each class alike) or ``sqrt``."""
+    share = np.maximum(ds.prior(), 1e-12)
+    per_class = 1.0 / share if mode == "balanced" else 1.0 / np.sqrt(share)
+    w = per_class[ds.labels]
+    return (w / w.sum()).astype(np.float64)
 
 
 def make_dataset(
@@ -193,27 +200,42 @@ def make_dataset(
     soft = soft_targets if training and soft_targets is not None else None
     if soft is not None and soft.shape != (len(ds), n_classes):
         raise ValueError(f"soft_targets has shape {soft.shape}, expected {(len(ds), n_classes)}")
-    tensors = (ds.images, ds.labels) if soft is None else (ds.images, ds.labels, soft.astype(np.float32))
+    targets = ds.targets if ds.targets is not None else np.eye(n_classes, dtype=np.float32)[ds.labels]
+    tensors: tuple[np.ndarray, ...] = (ds.images, targets.astype(np.float32))
+    if soft is not None:
+        tensors = (*tensors, soft.astype(np.float32))
     data = tf.data.Dataset.from_tensor_slices(tensors)
     if shard is not None:
         data = data.shard(*shard)
     data = data.cache()
-    if training:
+    if training and cfg.sampling != "shuffle":
+        # each epoch draws len(ds) images with replacement, rare classes more often
+        logits = tf.constant(np.log(_sample_weights(ds, cfg.sampling))[None, :], tf.float32)
+        table = data.batch(len(ds)).get_single_element()
+        seeds = tf.data.Dataset.random(seed=cfg.seed, rerandomize_each_iteration=True)
+        pick = seeds.map(lambda s: tf.random.stateless_categorical(logits, 1, tf.stack([s, s // 7 + 1]))[0, 0])
+        data = pick.map(lambda i: tuple(t[i] for t in table))
+        if not repeat:
+            data = data.take(len(ds) if shard is None else len(ds) // shard[0])
+    elif training:
         data = data.shuffle(len(ds), seed=cfg.seed, reshuffle_each_iteration=True)
     if repeat:
         data = data.repeat()
     data = data.batch(batch_size or cfg.batch_size, drop_remainder=training)
     weights = tf.constant(class_weights if class_weights is not None else np.ones(n_classes, np.float32))
+    sample = training and ds.sample_targets
 
-    def prepare(images: Any, labels: Any, teacher: Any = None) -> Any:
+    def prepare(images: Any, y: Any, teacher: Any = None) -> Any:
         x = tf.cast(images, tf.float32) / 255.0
         if training:
             x = augment_batch(x, cfg.augment)
-        y = tf.one_hot(labels, n_classes)
+        if sample:  # FER+ probability mode: one label drawn from the votes
+            drawn = tf.random.categorical(tf.math.log(tf.maximum(y, 1e-12)), 1)[:, 0]
+            y = tf.one_hot(drawn, n_classes)
         if teacher is not None:
             y = (1.0 - cfg.teacher_weight) * y + cfg.teacher_weight * teacher
         if training and class_weights is not None:
-            return x, y, tf.gather(weights, labels)
+            return x, y, tf.reduce_sum(y * weights, axis=-1)
         return x, y
 
     data = data.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -224,8 +246,39 @@ def make_dataset(
 
 
 def load_training_data(cfg: TrainConfig) -> tuple[Dataset, Dataset | None]:
-    """Load the training and validation sets the config names."""
+    """Load the training and validation sets the config names.
+
+    FER+ data (a folder whose splits hold ``label.csv``, or ``fer2013new.csv`` with
+    ``cfg.fer2013_csv``) gets targets by ``cfg.label_mode`` for training; its
+    validation set keeps the plain vote distributions (``crossentropy``, no FER2013
+    label), so the best epoch is the one that agrees most with the voters.
+    """
+    from fer_sdk.train.ferplus import ferplus_dataset, is_ferplus_split, read_ferplus, read_ferplus_csv
+
     size = cfg.input_size
+    ferplus_csv = cfg.fer2013_csv is not None
+    if ferplus_csv or is_ferplus_split(cfg.data, cfg.train_split):
+        if cfg.train_split is None:
+            raise DatasetError("FER+ data needs train_split (FER2013Train, or Training with fer2013new.csv)")
+
+        def read(split: str) -> Any:
+            if ferplus_csv:
+                return read_ferplus_csv(cfg.data, cfg.fer2013_csv or "", split)
+            return read_ferplus(cfg.data, split, size=size)
+
+        train_ds = ferplus_dataset(
+            read(cfg.train_split), cfg.labels, cfg.label_mode, fer2013_weight=cfg.fer2013_weight, where=str(cfg.data)
+        )
+        plus_val: Dataset | None
+        if cfg.val_data is not None:
+            plus_val = load_class_folders(cfg.val_data, list(train_ds.names), size=size, on_error=cfg.on_error)
+        else:
+            plus_val = (
+                ferplus_dataset(read(cfg.val_split), cfg.labels, "crossentropy", where=str(cfg.data))
+                if cfg.val_split is not None
+                else None
+            )
+        return train_ds, plus_val
     train_ds = load_split(cfg.data, cfg.train_split, cfg.labels, size=size, on_error=cfg.on_error)
     val_ds: Dataset | None = None
     if cfg.val_data is not None:
@@ -314,14 +367,57 @@ def _schedule(cfg: TrainConfig, steps_per_epoch: int) -> Any:
     )
 
 
-def _compile(model: Any, cfg: TrainConfig, steps_per_epoch: int) -> None:
+_LOGIT_ADJUSTED: Any = None
+
+
+def _logit_adjusted_class() -> Any:
+    """The Keras loss class of the logit-adjusted cross-entropy (made once; registered for saving)."""
+    global _LOGIT_ADJUSTED
+    if _LOGIT_ADJUSTED is None:
+        import keras
+        from keras import ops
+
+        @keras.saving.register_keras_serializable(package="fer_sdk")
+        class LogitAdjustedCrossentropy(keras.losses.Loss):
+            """Cross-entropy of ``log p + shift`` (``shift = tau * log prior``), with label smoothing."""
+
+            def __init__(self, shift: list[float], label_smoothing: float = 0.0, **kwargs: Any) -> None:
+                super().__init__(**kwargs)
+                self.shift = [float(v) for v in shift]
+                self.label_smoothing = float(label_smoothing)
+
+            def call(self, y_true: Any, y_pred: Any) -> Any:
+                logits = ops.log(ops.maximum(ops.cast(y_pred, "float32"), 1e-7)) + ops.array(self.shift)
+                if self.label_smoothing:
+                    k = len(self.shift)
+                    y_true = y_true * (1.0 - self.label_smoothing) + self.label_smoothing / k
+                return keras.losses.categorical_crossentropy(y_true, logits, from_logits=True)
+
+            def get_config(self) -> dict[str, Any]:
+                return {**super().get_config(), "shift": self.shift, "label_smoothing": self.label_smoothing}
+
+        _LOGIT_ADJUSTED = LogitAdjustedCrossentropy
+    return _LOGIT_ADJUSTED
+
+
+def _loss(cfg: TrainConfig, prior: np.ndarray | None) -> Any:
+    """Cross-entropy with label smoothing; with ``cfg.logit_adjustment`` the logit-adjusted form."""
+    import keras
+
+    if not cfg.logit_adjustment or prior is None:
+        return keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing)
+    shift = cfg.logit_adjustment * np.log(np.maximum(prior, 1e-6))
+    return _logit_adjusted_class()(shift=shift.tolist(), label_smoothing=cfg.label_smoothing)
+
+
+def _compile(model: Any, cfg: TrainConfig, steps_per_epoch: int, prior: np.ndarray | None = None) -> None:
     import keras
 
     optimizer = keras.optimizers.AdamW(learning_rate=_schedule(cfg, steps_per_epoch), weight_decay=cfg.weight_decay)
     optimizer.exclude_from_weight_decay(var_names=["bn", "bias", "beta", "gamma"])
     model.compile(
         optimizer=optimizer,
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
+        loss=_loss(cfg, prior),
         metrics=["accuracy"],
         jit_compile=cfg.xla,
     )
@@ -430,7 +526,13 @@ def _fit_multi_worker(
             var.assign(strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None))
 
     val_x = val_ds.images.astype(np.float32) / 255.0 if val_ds is not None else None
-    val_y = np.eye(len(train_ds.names), dtype=np.float32)[val_ds.labels] if val_ds is not None else None
+    val_y = None
+    if val_ds is not None:
+        val_y = (
+            val_ds.targets
+            if val_ds.targets is not None
+            else np.eye(len(train_ds.names), dtype=np.float32)[val_ds.labels]
+        )
     cb = keras.callbacks.CallbackList(callbacks, model=model)
     model.stop_training = False
     cb.on_train_begin()
@@ -616,6 +718,7 @@ def train(cfg: TrainConfig) -> TrainReport:
         with strategy.scope():
             if cfg.resume and (ckpt_dir / "last.keras").is_file():
                 state = json.loads((ckpt_dir / "state.json").read_text(encoding="utf-8"))
+                _logit_adjusted_class()  # registered, in case the run uses it
                 model = keras.models.load_model(ckpt_dir / "last.keras")
                 # the schedule follows the config, so a run can be resumed with more or fewer epochs
                 model.optimizer.learning_rate = _schedule(cfg, steps)
@@ -627,7 +730,7 @@ def train(cfg: TrainConfig) -> TrainReport:
                 if cfg.init_from is not None:
                     model.set_weights(_source_model(cfg.init_from, cfg, names, "init_from").keras_model.get_weights())
                     print(f"{prefix}starting from the weights of {cfg.init_from}", flush=True)
-                _compile(model, cfg, steps)
+                _compile(model, cfg, steps, train_ds.prior())
         callbacks: list[Any] = [_epoch_recorder(work, len(train_ds), chief, history, prefix)]
         if cfg.patience and val_ds is not None:
             callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=cfg.patience))
@@ -711,6 +814,10 @@ def _finish(
     if val_ds is not None:
         probs = predict_probs(model, val_ds.images.astype(np.float32) / 255.0)
         val_metrics = compute_metrics(val_ds.labels, probs, names)
+    # the model's own class prior: its mean probabilities on the training images, for the
+    # classifiers' decision="balanced" (every emotion equally likely a priori)
+    train_probs = predict_probs(model, train_ds.images.astype(np.float32) / 255.0)
+    class_prior = {name: round(float(p), 6) for name, p in zip(names, train_probs.mean(axis=0), strict=True)}
     best_epoch = None
     best_val = None
     scored = [h for h in history if h.val_accuracy is not None]
@@ -746,9 +853,13 @@ def _finish(
             "split": cfg.train_split,
             "images": len(train_ds),
             "counts": train_ds.counts(),
+            "targets": "one-hot labels"
+            if train_ds.targets is None
+            else f"FER+ votes, label_mode {cfg.label_mode}, fer2013_weight {cfg.fer2013_weight}",
             "validation_split": cfg.val_split if cfg.val_data is None else str(cfg.val_data),
         },
         "metrics": {str(cfg.val_split or "validation"): val_metrics} if val_metrics else {},
+        "class_prior": class_prior,
         "training": {
             "best_epoch": best_epoch,
             "epochs_run": len(history),
