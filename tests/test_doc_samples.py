@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 import yaml
 from conftest import fer2013_root, write_video
+from test_ferplus import make_ferplus
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -279,7 +280,9 @@ def test_evaluate_tutorial_commands(checkout: Path) -> None:
     assert cv2.imread(str(checkout / "maps.png")) is not None
 
 
-RUNS = ("fernet_fer7", "fernet_fer7_c2", "fernet_fer7_c3", "fernet_fer7_c4")  # train.sh's four cycles' folders
+# train.sh's folders: the four FER2013 cycles, then the FER+ cycle
+RUNS = ("fernet_fer7", "fernet_fer7_c2", "fernet_fer7_c3", "fernet_fer7_c4", "fernet_fer7_ferplus")
+RECIPES = ("fernet_fer7", "fernet_fer7_cycle2", "fernet_fer7_cycle3", "fernet_fer7_cycle4", "fernet_fer7_ferplus")
 
 
 @pytest.mark.slow
@@ -289,24 +292,29 @@ def test_train_howto_commands(checkout: Path) -> None:
     (checkout / "fer_sdk").unlink()
     recipes = checkout / "fer_sdk" / "train" / "recipes"
     recipes.mkdir(parents=True)
-    for name in ("fernet_fer7.yaml", "fernet_fer7_cycle2.yaml", "fernet_fer7_cycle3.yaml", "fernet_fer7_cycle4.yaml"):
-        recipe = yaml.safe_load((ROOT / "fer_sdk/train/recipes" / name).read_text())
+    make_ferplus(checkout.parent / "shared" / "datasets" / "ferplus", "FER2013Train", copies=4)
+    make_ferplus(checkout.parent / "shared" / "datasets" / "ferplus", "FER2013Valid")
+    for name in RECIPES:
+        recipe = yaml.safe_load((ROOT / "fer_sdk/train/recipes" / f"{name}.yaml").read_text())
         recipe.update(epochs=1, batch_size=16, warmup_epochs=0)
-        (recipes / name).write_text(yaml.safe_dump(recipe))
-    trained, cycle2, cycle3, cycle4 = run_snippet("train.sh", checkout)
+        (recipes / f"{name}.yaml").write_text(yaml.safe_dump(recipe))
+    trained, cycle2, cycle3, cycle4, ferplus = run_snippet("train.sh", checkout)
     out = checkout / "runs" / "fernet_fer7"
     assert "epoch 1:" in trained, trained
     assert (out / "model.keras").is_file() and (out / "history.csv").read_text().count("\n") == 2
     assert "starting from the weights of runs/fernet_fer7" in cycle2, cycle2
     assert "starting from the weights of runs/fernet_fer7_c2" in cycle3, cycle3
     assert "starting from the weights of runs/fernet_fer7_c3" in cycle4, cycle4
-    c1, c2, c3, c4 = (json.loads((checkout / "runs" / run / "metadata.json").read_text()) for run in RUNS)
+    assert "starting from the weights of runs/fernet_fer7_c4" in ferplus and "train: 16 images" in ferplus, ferplus
+    c1, c2, c3, c4, c5 = (json.loads((checkout / "runs" / run / "metadata.json").read_text()) for run in RUNS)
     # each cycle's metadata names the model it started from, nested back to the first cycle
     assert c2["training"]["init_from"]["sha256"] == c1["sha256"]
     assert c3["training"]["init_from"]["sha256"] == c2["sha256"]
     assert c3["training"]["init_from"]["training"]["init_from"]["sha256"] == c1["sha256"]
     assert c4["training"]["init_from"]["sha256"] == c3["sha256"]
-    assert c4["training"]["config"]["augment"]["geometric_prob"] == 0.5  # the last cycle warps half the images
+    assert c4["training"]["config"]["augment"]["geometric_prob"] == 0.5  # the fourth cycle warps half the images
+    assert c5["training"]["init_from"]["sha256"] == c4["sha256"] and "FER+ votes" in c5["training_data"]["targets"]
+    assert set(c5["class_prior"]) == set(FER7)
     (resumed,) = run_snippet("train-resume.sh", checkout)
     assert (out / "history.csv").read_text().count("\n") == 2, resumed
     predicted, evaluated = run_snippet("train-use.sh", checkout)
@@ -318,6 +326,19 @@ def test_train_howto_commands(checkout: Path) -> None:
     )
     assert res.returncode == 0, res.stderr
     assert "on 21 images" in res.stdout
+
+
+@pytest.mark.slow
+def test_evaluate_votes_commands(checkout: Path) -> None:
+    make_ferplus(checkout.parent / "shared" / "datasets" / "ferplus", "FER2013Valid")
+    table, as_json = run_snippet("evaluate-votes.sh", checkout)
+    assert "vote accuracy" in table and "majority accuracy" in table and "ECE" in table, table
+    report = json.loads(as_json[as_json.index("{") :])
+    assert report["decision"] == "calibrated" and report["n"] == 4
+    for key in ("vote_accuracy", "majority_accuracy", "balanced_accuracy", "human_agreement", "ece"):
+        assert 0.0 <= report[key] <= 1.0
+    for png in ("confusion-votes.png", "reliability.png"):
+        assert (checkout / png).read_bytes()[:4] == b"\x89PNG"
 
 
 # how-to guides -------------------------------------------------------------------------------------------------------

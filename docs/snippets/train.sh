@@ -6,3 +6,5 @@ fer-sdk train --config fer_sdk/train/recipes/fernet_fer7_cycle3.yaml --init-from
     --data ../shared/datasets/fer2013 --out runs/fernet_fer7_c3
 fer-sdk train --config fer_sdk/train/recipes/fernet_fer7_cycle4.yaml --init-from runs/fernet_fer7_c3 \
     --data ../shared/datasets/fer2013 --out runs/fernet_fer7_c4
+fer-sdk train --config fer_sdk/train/recipes/fernet_fer7_ferplus.yaml --init-from runs/fernet_fer7_c4 \
+    --data ../shared/datasets/ferplus --out runs/fernet_fer7_ferplus

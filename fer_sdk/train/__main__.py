@@ -8,16 +8,31 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from fer_sdk.labels import SCHEMES
 from fer_sdk.train.config import TrainConfig
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """The training options shared by ``python -m fer_sdk.train`` and ``fer-sdk train``."""
     parser.add_argument("--config", type=Path, help="YAML or JSON file with TrainConfig fields")
-    parser.add_argument("--data", type=Path, help="fer2013.csv, image-folder release or class folders")
+    parser.add_argument(
+        "--data", type=Path, help="fer2013.csv, image-folder release, class folders, FER+ folders or fer2013new.csv"
+    )
     parser.add_argument("--out", type=Path, help="output folder (default runs/fernet)")
     parser.add_argument("--arch", help="architecture name (fernet, seed, ...)")
-    parser.add_argument("--labels", help="fer7, fer6, or comma-separated class names")
+    parser.add_argument("--labels", help="fer7, fer6, ferplus8, or comma-separated class names")
+    parser.add_argument(
+        "--label-mode",
+        dest="label_mode",
+        choices=["majority", "probability", "crossentropy"],
+        help="FER+ data: how the ten votes become targets (default crossentropy: the vote distribution)",
+    )
+    parser.add_argument(
+        "--fer2013-weight", dest="fer2013_weight", type=float, help="FER+ data: share of the FER2013 label (0-1)"
+    )
+    parser.add_argument(
+        "--fer2013-csv", dest="fer2013_csv", type=Path, help="with --data fer2013new.csv: Kaggle's fer2013.csv"
+    )
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int, dest="batch_size")
     parser.add_argument("--learning-rate", type=float, dest="learning_rate")
@@ -25,6 +40,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--val-split", dest="val_split", help="validation split ('none' to skip)")
     parser.add_argument("--val-data", type=Path, dest="val_data", help="separate validation folder")
     parser.add_argument("--class-weight", choices=["none", "balanced", "sqrt"], dest="class_weight")
+    parser.add_argument(
+        "--sampling", choices=["shuffle", "balanced", "sqrt"], help="draw rare classes more often (default shuffle)"
+    )
+    parser.add_argument(
+        "--logit-adjustment", dest="logit_adjustment", type=float, help="tau of the logit-adjusted loss (0: off)"
+    )
     parser.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"])
     parser.add_argument("--distribute", choices=["auto", "none", "mirrored", "multi_worker"])
     parser.add_argument("--xla", action="store_true", default=None, help="compile with XLA")
@@ -75,6 +96,11 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         "learning_rate",
         "val_data",
         "class_weight",
+        "label_mode",
+        "fer2013_weight",
+        "fer2013_csv",
+        "sampling",
+        "logit_adjustment",
         "precision",
         "distribute",
         "xla",
@@ -93,7 +119,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         if value is not None:
             overrides[key] = value
     if args.labels:
-        overrides["labels"] = args.labels if args.labels in {"fer7", "fer6"} else args.labels.split(",")
+        overrides["labels"] = args.labels if args.labels in SCHEMES else args.labels.split(",")
     for key in ("train_split", "val_split"):
         value = getattr(args, key, None)
         if value is not None:
