@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -127,7 +126,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from fer_sdk.evaluation import evaluate
+    from fer_sdk.plots import require_matplotlib
 
+    for flag, value in (("--confusion-png", args.confusion_png), ("--per-class-png", args.per_class_png)):
+        if value is not None:
+            require_matplotlib(flag)  # before the split is classified
     split = None if args.split.lower() == "none" else args.split
     options = {"precision": args.precision} if args.precision else None
     report = evaluate(args.data, split, args.model, tta=args.tta, classifier_options=options)
@@ -138,13 +141,16 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.per_class_png is not None:
         from fer_sdk.plots import plot_per_class
 
-        plot_per_class(report.per_class, args.per_class_png, title=f"{report.split} per-class accuracy")
+        counts = {name: int(sum(row)) for name, row in zip(report.labels, report.confusion, strict=True)}
+        plot_per_class(report.per_class, args.per_class_png, title=f"{report.split} per-class accuracy", counts=counts)
     if args.json:
         print(report.model_dump_json())
     else:
         print(report.table())
         if args.confusion_png is not None:
             print(f"confusion matrix image: {args.confusion_png}")
+        if args.per_class_png is not None:
+            print(f"per-class accuracy image: {args.per_class_png}")
     return EXIT_OK
 
 
@@ -158,8 +164,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_featuremaps(args: argparse.Namespace) -> int:
     from fer_sdk import EmotionRecognizer
+    from fer_sdk.plots import require_matplotlib
     from fer_sdk.viz import plot_feature_maps
 
+    require_matplotlib("fer-sdk featuremaps")
     img = read_image(args.image)
     if img is None:
         print(f"fer-sdk: error: {args.image}: not a readable image", file=sys.stderr)
@@ -180,8 +188,9 @@ def _cmd_featuremaps(args: argparse.Namespace) -> int:
 
 def _cmd_timeline(args: argparse.Namespace) -> int:
     from fer_sdk._videocli import read_results
-    from fer_sdk.plots import plot_timeline
+    from fer_sdk.plots import plot_timeline, require_matplotlib
 
+    require_matplotlib("fer-sdk timeline")
     try:
         frames = read_results(args.results)
     except (OSError, ValueError) as exc:
@@ -285,9 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fer-sdk`` command."""
-    from fer_sdk.errors import FerSdkError
+    from fer_sdk.errors import FerSdkError, MissingExtraError
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -295,6 +303,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         result: Any = args.func(args)
+    except MissingExtraError as exc:  # a usage error: the option needs an extra that is not installed
+        print(f"fer-sdk: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except FerSdkError as exc:
         print(f"fer-sdk: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
