@@ -36,6 +36,27 @@ def read_image(path: Path) -> np.ndarray | None:
     return img if img is not None and img.size else None
 
 
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm", ".pnm", ".jp2", ".exr", ".hdr"}
+)
+
+
+def expand_folders(paths: Sequence[Path]) -> list[Path]:
+    """``paths`` with each folder replaced by the image files under it (by suffix, sorted, sub-folders included).
+
+    Examples:
+        >>> [p.name for p in expand_folders([Path("examples/images")])]
+        ['astronaut.png', 'grace_hopper.jpg']
+    """
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        else:
+            out.append(path)
+    return out
+
+
 def _annotate_path(out: Path, image: Path, many: bool) -> Path:
     return out.with_name(f"{out.stem}-{image.stem}{out.suffix or '.png'}") if many else out
 
@@ -54,9 +75,14 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from fer_sdk._videocli import VIDEO_SUFFIXES, predict_video
 
-    videos = [p for p in args.images if p.suffix.lower() in VIDEO_SUFFIXES]
+    folders = [p for p in args.images if p.is_dir()]
+    images = expand_folders(args.images)
+    if folders and not images:
+        print(f"fer-sdk: error: no image files in {', '.join(map(str, folders))}", file=sys.stderr)
+        return EXIT_FAILED
+    videos = [p for p in images if p.suffix.lower() in VIDEO_SUFFIXES]
     if videos:
-        if len(args.images) > 1:
+        if len(images) > 1:
             print("fer-sdk: error: give one video at a time (or only images)", file=sys.stderr)
             return EXIT_USAGE
         if not videos[0].is_file():
@@ -71,8 +97,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         print("fer-sdk: error: --out is for videos; use --json and redirect for images", file=sys.stderr)
         return EXIT_USAGE
     status = EXIT_OK
-    many = len(args.images) > 1
-    for path in args.images:
+    many = len(images) > 1 or bool(folders)
+    for path in images:
         img = read_image(path)
         if img is None:
             reason = "no such file" if not path.exists() else "not a readable image"
@@ -86,6 +112,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             status = EXIT_FAILED
             continue
         if not faces:
+            if args.json:  # every image gets a record: one with an empty face list
+                print(json.dumps({"image": str(path), "faces": []}))
             print(f"{path}: no face found", file=sys.stderr)
         for i, face in enumerate(faces):
             if args.json:
@@ -213,8 +241,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("predict", help="recognise emotions in image files or a video")
-    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE|VIDEO")
-    p.add_argument("--json", action="store_true", help="one JSON object per face (per frame for a video)")
+    p.add_argument(
+        "images", nargs="+", type=Path, metavar="IMAGE|DIR|VIDEO", help="image files, folders of images, or one video"
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='one JSON object per face ({"image": ..., "faces": []} for an image without one); per frame for a video',
+    )
     p.add_argument(
         "--annotate",
         type=Path,
