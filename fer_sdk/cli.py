@@ -237,10 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="fer-sdk", description="Facial emotion recognition.")
     parser.add_argument("--version", action="version", version=f"fer_sdk {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log details to stderr, and what dependencies print on start-up"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("predict", help="recognise emotions in image files or a video")
+    p = sub.add_parser("predict", help="recognise emotions in image files, folders of images or a video")
     p.add_argument(
         "images", nargs="+", type=Path, metavar="IMAGE|DIR|VIDEO", help="image files, folders of images, or one video"
     )
@@ -266,14 +268,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="video: search the whole frame every N-th processed frame, in between only around tracked faces",
     )
     p.add_argument("--no-progress", action="store_true", help="video: no progress line on stderr")
-    p.add_argument("--detector", default="haar")
-    p.add_argument("--preprocessor", default=None)
-    p.add_argument("--classifier", default="keras", help="registered name, bundled preset or model folder")
-    p.add_argument("--max-faces", type=int, default=None)
+    p.add_argument("--detector", default="haar", metavar="NAME", help="registered detector name (fer-sdk plugins)")
+    p.add_argument(
+        "--preprocessor", default=None, metavar="NAME", help="registered preprocessor name; default: the classifier's"
+    )
+    p.add_argument(
+        "--classifier", default="keras", metavar="NAME|PATH", help="registered name, bundled preset or model folder"
+    )
+    p.add_argument("--max-faces", type=int, default=None, metavar="N", help="keep at most N faces, the largest")
     p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser("plugins", help="list detectors, preprocessors and classifiers")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print them as JSON")
     p.set_defaults(func=_cmd_plugins)
 
     p = sub.add_parser("train", help="train a classifier (see python -m fer_sdk.train)")
@@ -281,9 +287,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="accuracy, per-class accuracy, macro F1 and confusion on a labelled split")
-    p.add_argument("--data", type=Path, required=True, help="fer2013.csv, image-folder release or class folders")
-    p.add_argument("--split", default="PublicTest", help="split name, or 'none' for class folders")
-    p.add_argument("--model", default=None, help="model folder, .keras file or preset (default: bundled)")
+    p.add_argument(
+        "--data", type=Path, required=True, metavar="PATH", help="fer2013.csv, image-folder release or class folders"
+    )
+    p.add_argument("--split", default="PublicTest", metavar="NAME", help="split name, or 'none' for class folders")
+    p.add_argument(
+        "--model", default=None, metavar="MODEL", help="model folder, .keras file or preset (default: bundled)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--tta", action="store_true", help="also report horizontal-flip test-time augmentation")
     p.add_argument(
@@ -292,12 +302,22 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="Keras classifier precision (default: its own, auto: bfloat16 for batches on CPUs with bf16 units)",
     )
-    p.add_argument("--confusion-png", type=Path, default=None, help="save the confusion matrix as a PNG")
-    p.add_argument("--per-class-png", type=Path, default=None, help="save a per-class accuracy bar chart as a PNG")
+    p.add_argument(
+        "--confusion-png", type=Path, default=None, metavar="FILE", help="save the confusion matrix as a PNG"
+    )
+    p.add_argument(
+        "--per-class-png",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="save a per-class accuracy bar chart (with each class's number of faces) as a PNG",
+    )
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("export", help="export a model for a fast CPU runtime (TFLite / LiteRT or ONNX)")
-    p.add_argument("--model", default="fernet_fer7", help="bundled preset, model folder or .keras file")
+    p.add_argument(
+        "--model", default="fernet_fer7", metavar="MODEL", help="bundled preset, model folder or .keras file"
+    )
     p.add_argument(
         "--out", type=Path, required=True, metavar="FILE|DIR", help="model.tflite / model.onnx; metadata.json beside it"
     )
@@ -312,16 +332,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("featuremaps", help="feature maps of the CNN for the largest face in an image (PNG)")
-    p.add_argument("image", type=Path)
-    p.add_argument("--out", type=Path, required=True, metavar="OUT.png")
+    p.add_argument("image", type=Path, metavar="IMAGE", help="an image file")
+    p.add_argument("--out", type=Path, required=True, metavar="OUT.png", help="the picture to write")
     p.add_argument("--whole", action="store_true", help="the image is already a face crop: skip detection")
-    p.add_argument("--layers", default="block2_pool,block3_pool", help="comma-separated layer names")
-    p.add_argument("--classifier", default="keras", help="registered name, bundled preset or model folder")
+    p.add_argument("--layers", default="block2_pool,block3_pool", metavar="NAMES", help="comma-separated layer names")
+    p.add_argument(
+        "--classifier", default="keras", metavar="NAME|PATH", help="registered name, bundled preset or model folder"
+    )
     p.set_defaults(func=_cmd_featuremaps)
 
     p = sub.add_parser("timeline", help="plot emotions over time from video results (.jsonl) as a PNG")
-    p.add_argument("results", type=Path, metavar="RESULTS.jsonl")
-    p.add_argument("--out", type=Path, required=True, metavar="OUT.png")
+    p.add_argument(
+        "results", type=Path, metavar="RESULTS.jsonl", help="written by fer-sdk predict VIDEO --out results.jsonl"
+    )
+    p.add_argument("--out", type=Path, required=True, metavar="OUT.png", help="the picture to write")
     p.set_defaults(func=_cmd_timeline)
     return parser
 

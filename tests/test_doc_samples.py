@@ -331,6 +331,12 @@ def test_classify_crops_and_batch_folder(checkout: Path) -> None:
     assert "-> results.jsonl" in as_jsonl
     rows = (checkout / "results.csv").read_text().splitlines()
     assert rows[0] == "image,face,x,y,w,h,emotion,confidence," + ",".join(FER7)
+    # the page shows what the command writes (up to each "…")
+    page = (DOCS / "how-to" / "batch-folder.md").read_text(encoding="utf-8")
+    shown = page.split('```text title="results.csv"\n', 1)[1].split("```", 1)[0].splitlines()
+    assert len(shown) == len(rows) and shown[0] == rows[0]
+    for want, got in zip(shown[1:], rows[1:], strict=True):
+        assert got.startswith(want.split("…")[0]), (want, got)
     assert rows[1].startswith("astronaut.png,0,") and ",happy," in rows[1]
     assert rows[2].startswith("grace_hopper.jpg,0,") and ",neutral," in rows[2]
     lines = [json.loads(line) for line in (checkout / "results.jsonl").read_text().splitlines()]
