@@ -1,4 +1,4 @@
-"""Make the sample video of the tutorials from the two example photos: no download, no camera.
+"""Make the tutorials' sample video from the two example photos: no download, no camera.
 
     python examples/make_clip.py clip.mp4 [--frames 40] [--fps 10]
 
@@ -19,12 +19,18 @@ IMAGES = Path(__file__).resolve().parent / "images"
 
 
 def write_clip(
-    path: str | Path, astronaut: np.ndarray, hopper: np.ndarray, frames: int = 40, fps: float = 10.0
+    path: str | Path,
+    astronaut: np.ndarray,
+    hopper: np.ndarray,
+    frames: int = 40,
+    fps: float = 10.0,
 ) -> Path:
     """Write the clip to ``path`` (mp4). Longer clips repeat the 40-frame pattern."""
     astro = cv2.resize(astronaut, (300, 300))
     hop = cv2.resize(hopper[:560], (260, 285))
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (640, 480))
+    writer = cv2.VideoWriter(
+        str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (640, 480)
+    )
     if not writer.isOpened():
         raise OSError(f"cannot write {path}")
     for n in range(frames):
@@ -41,7 +47,9 @@ def write_clip(
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("out", help="the video to write, e.g. clip.mp4")
     ap.add_argument("--frames", type=int, default=40)
     ap.add_argument("--fps", type=float, default=10.0)

@@ -1,4 +1,4 @@
-"""Live emotions from a webcam (or a video file standing in for one), drawn on the frames.
+"""Live emotions from a webcam (or a video file standing in), drawn on the frames.
 
     python examples/webcam.py          # camera 0, in a window (opencv-python with GUI)
     python examples/webcam.py --source clip.mp4 --out annotated.mp4   # a file, headless
@@ -23,10 +23,21 @@ from fer_sdk.video import StreamProcessor
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--source", default="0", help="camera index or video file")
-    ap.add_argument("--out", default=None, help="write the annotated frames to this video instead of a window")
-    ap.add_argument("--max-frames", type=int, default=0, help="stop after N frames (0: until the end or q)")
+    ap.add_argument(
+        "--out",
+        default=None,
+        help="write the annotated frames to this video instead of a window",
+    )
+    ap.add_argument(
+        "--max-frames",
+        type=int,
+        default=0,
+        help="stop after N frames (0: until the end or q)",
+    )
     args = ap.parse_args()
     source: int | str = int(args.source) if args.source.isdigit() else args.source
 
@@ -59,7 +70,10 @@ def main() -> None:
         )
         sys.exit(2)
     except cv2.error:  # an OpenCV built without windows (opencv-python-headless)
-        print("webcam.py: this OpenCV cannot open windows (headless): use --out FILE", file=sys.stderr)
+        print(
+            "webcam.py: this OpenCV cannot open windows (headless): use --out FILE",
+            file=sys.stderr,
+        )
         sys.exit(2)
     finally:
         if writer is not None:

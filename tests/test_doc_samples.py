@@ -189,6 +189,22 @@ def test_included_files_exist_and_the_runnable_ones_are_run_by_a_test() -> None:
     assert not unrun, "included scripts that no test runs (name them in a test):\n" + "\n".join(unrun)
 
 
+PAGE_WIDTH = 88  # characters of code the documentation's pages show without scrolling sideways
+
+
+def test_included_files_fit_the_page_width() -> None:
+    """Code in the docs reads without scrolling: examples/ and docs/snippets/ are formatted at 88 (their ruff.toml)."""
+    wide = []
+    for path in included_files():
+        for number, line in enumerate((ROOT / path).read_text(encoding="utf-8").splitlines(), start=1):
+            if len(line) > PAGE_WIDTH:
+                wide.append(f"{path}:{number}: {len(line)} characters")
+    assert not wide, f"lines wider than {PAGE_WIDTH} characters in files the docs show:\n" + "\n".join(wide)
+    for folder in ("examples", "docs/snippets"):  # ruff keeps them so: format and lint at the page's width
+        config = (ROOT / folder / "ruff.toml").read_text(encoding="utf-8")
+        assert f"line-length = {PAGE_WIDTH}" in config and "extend = " in config, folder
+
+
 def test_shell_commands_are_parsed_as_written(tmp_path: Path) -> None:
     script = tmp_path / "x.sh"
     script.write_text("# comment\nfer-sdk a \\\n    --b c\n\npython d.py\n")
