@@ -289,6 +289,8 @@ def test_evaluate_tutorial_commands(checkout: Path) -> None:
     use_data(checkout)
     (report,) = run_snippet("evaluate.sh", checkout)
     assert "accuracy" in report and "21 images" in report.replace("(", " ")
+    # the path of each picture it wrote
+    assert "confusion matrix image: confusion.png" in report and "per-class accuracy image: per-class.png" in report
     for png in ("confusion.png", "per-class.png"):
         assert (checkout / png).read_bytes()[:4] == b"\x89PNG"
     run_snippet("featuremaps.sh", checkout)
