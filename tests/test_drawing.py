@@ -102,3 +102,9 @@ def test_annotate_and_the_plots_use_the_same_emotion_colours(tmp_path: Path, mon
 def test_layout_rectangles() -> None:
     assert Rect(0, 0, 10, 10).overlap(Rect(5, 5, 10, 10)) == 25 and Rect(0, 0, 4, 4).overlap(Rect(4, 0, 4, 4)) == 0
     assert Rect(0, 0, 10, 10).inside(10, 10) and not Rect(1, 0, 10, 10).inside(10, 10)
+
+
+def test_gray_and_bgra_frames_give_bgr_pictures() -> None:
+    face = face_at(10, 10, 40)
+    assert annotate(np.zeros((120, 200), np.uint8), [face]).shape == (120, 200, 3)
+    assert annotate(np.zeros((120, 200, 4), np.uint8), [face]).shape == (120, 200, 3)
