@@ -1,4 +1,4 @@
-"""Annotate every image of a folder: boxes, emotions and score bars, written to another folder.
+"""Annotate every image of a folder (boxes, emotions, score bars) into another folder.
 
     python examples/annotate_folder.py IN_DIR OUT_DIR
 
@@ -20,7 +20,9 @@ SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("input", type=Path)
     ap.add_argument("output", type=Path)
     args = ap.parse_args()
@@ -38,8 +40,14 @@ def main() -> int:
         faces = recognizer.predict(frame)
         emotions.update(f.emotion for f in faces)
         cv2.imwrite(str(args.output / f"{path.stem}.png"), annotate(frame, faces))
-        print(f"{path.name}: " + (", ".join(f"{f.emotion} {f.confidence:.2f}" for f in faces) or "no face"))
-    print("faces per emotion: " + (", ".join(f"{e} {n}" for e, n in emotions.most_common()) or "none"))
+        print(
+            f"{path.name}: "
+            + (", ".join(f"{f.emotion} {f.confidence:.2f}" for f in faces) or "no face")
+        )
+    print(
+        "faces per emotion: "
+        + (", ".join(f"{e} {n}" for e, n in emotions.most_common()) or "none")
+    )
     return 1 if failed else 0
 
 

@@ -21,7 +21,7 @@ IMAGES = Path(__file__).resolve().parent / "images"
 
 
 def example_crops() -> dict[str, np.ndarray]:
-    """Face crops cut from the example photos (what another detector or a data set would give you).
+    """Face crops cut from the example photos (as another detector or a data set gives).
 
     Square crops framed tightly around the face, as the Haar detector frames them, match
     what the bundled model was trained on (FER2013 crops); see the model card.
@@ -35,9 +35,13 @@ def example_crops() -> dict[str, np.ndarray]:
 
 
 def main(argv: list[str]) -> int:
-    """Classify the crops of ``argv[1]`` (or the example crops) and print one line per crop."""
+    """Classify the crops of ``argv[1]`` (or the example crops); a line per crop."""
     if len(argv) > 1:
-        paths = sorted(p for p in Path(argv[1]).iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
+        paths = sorted(
+            p
+            for p in Path(argv[1]).iterdir()
+            if p.suffix.lower() in {".png", ".jpg", ".jpeg"}
+        )
         crops = {p.name: cv2.imread(str(p)) for p in paths}
         crops = {name: img for name, img in crops.items() if img is not None}
     else:
@@ -48,10 +52,16 @@ def main(argv: list[str]) -> int:
     predictions = recognizer.classify(list(crops.values()))
     for name, prediction in zip(crops, predictions, strict=True):
         top2 = sorted(prediction.scores.items(), key=lambda kv: -kv[1])[:2]
-        print(f"{name}: {prediction.emotion} ({prediction.confidence:.2f}); top two: {top2[0][0]}, {top2[1][0]}")
+        print(
+            f"{name}: {prediction.emotion} ({prediction.confidence:.2f}); "
+            f"top two: {top2[0][0]}, {top2[1][0]}"
+        )
 
-    # Crops of one size can also go as a single uint8 array: (n, h, w) grayscale or (n, h, w, 3) BGR.
-    batch = np.stack([cv2.resize(img, (48, 48)) for img in crops.values() if img.ndim == 3])
+    # Crops of one size can also go as a single uint8 array: (n, h, w) grayscale or
+    # (n, h, w, 3) BGR.
+    batch = np.stack(
+        [cv2.resize(img, (48, 48)) for img in crops.values() if img.ndim == 3]
+    )
     print(f"batch {batch.shape}: {[p.emotion for p in recognizer.classify(batch)]}")
     return 0
 

@@ -24,7 +24,7 @@ IMAGE = Path(__file__).resolve().parent / "images" / "astronaut.png"
 
 
 class RecognizerSettings(RecognizerOptions):
-    """RecognizerOptions plus the names of the three parts (unknown keys are errors, as there)."""
+    """RecognizerOptions plus the names of the three parts (unknown keys are errors)."""
 
     detector: str = "haar"
     preprocessor: str | None = None  # None: the preprocessing the classifier declares
@@ -35,13 +35,19 @@ class RecognizerSettings(RecognizerOptions):
         """Read and validate a ``.yaml``/``.yml`` or ``.json`` file."""
         path = Path(path)
         text = path.read_text(encoding="utf-8")
-        raw = yaml.safe_load(text) if path.suffix.lower() in {".yaml", ".yml"} else json.loads(text)
+        raw = (
+            yaml.safe_load(text)
+            if path.suffix.lower() in {".yaml", ".yml"}
+            else json.loads(text)
+        )
         return cls.model_validate(raw or {})
 
     def build(self) -> EmotionRecognizer:
         """The recognizer these settings describe."""
         options = self.model_dump(include=set(RecognizerOptions.model_fields))
-        return EmotionRecognizer(self.detector, self.preprocessor, self.classifier, **options)
+        return EmotionRecognizer(
+            self.detector, self.preprocessor, self.classifier, **options
+        )
 
 
 def main(argv: list[str]) -> int:
@@ -52,14 +58,20 @@ def main(argv: list[str]) -> int:
     try:
         settings = RecognizerSettings.from_file(argv[1])
         recognizer = settings.build()
-    except (ValidationError, FerSdkError) as exc:  # bad file contents, unknown component or option
+    except (
+        ValidationError,
+        FerSdkError,
+    ) as exc:  # bad file contents, unknown component or option
         print(f"{argv[1]}: {exc}", file=sys.stderr)
         return 2
     print(f"settings: {settings.model_dump(exclude_defaults=True)}")
     print(recognizer)
     image = argv[2] if len(argv) > 2 else str(IMAGE)
     for face in recognizer.predict(cv2.imread(image)):
-        print(f"{Path(image).name}: {face.emotion} ({face.confidence:.2f}) at {face.box.xyxy}")
+        print(
+            f"{Path(image).name}: {face.emotion} ({face.confidence:.2f}) "
+            f"at {face.box.xyxy}"
+        )
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Choose the face detector by name, with options, and list the detectors that are installed.
+"""Choose the face detector by name, with options, and list the installed detectors.
 
 Run from the repository root:
 
@@ -20,8 +20,10 @@ IMAGE = Path(__file__).resolve().parent / "images" / "grace_hopper.jpg"
 for info in fer_sdk.available_components()["detectors"]:
     print(f"detector {info['name']:12s} from {info['distribution']}")
 
-# The built-in Haar detector with its options: faces of at least 60 pixels, stricter grouping.
-rec = EmotionRecognizer(detector="haar", detector_options={"min_size": 60, "min_neighbors": 6})
+# The built-in Haar detector with options: faces of 60 pixels and up, stricter grouping.
+rec = EmotionRecognizer(
+    detector="haar", detector_options={"min_size": 60, "min_neighbors": 6}
+)
 for face in rec.predict(cv2.imread(str(IMAGE))):
     print(f"haar: box {face.box.xyxy}, emotion: {face.emotion}")
 
@@ -31,7 +33,7 @@ try:
 except fer_sdk.FerSdkError as exc:
     print(f"rejected: {type(exc).__name__}")
 
-# An unknown name raises UnknownComponentError, whose message lists the available detectors.
+# An unknown name raises UnknownComponentError; its message lists the available ones.
 try:
     EmotionRecognizer(detector="no-such-detector")
 except fer_sdk.UnknownComponentError as exc:

@@ -1,4 +1,5 @@
-"""A first prediction with fer_sdk: find the faces in a photo, print their emotions, save an annotated copy.
+"""A first prediction with fer_sdk: find the faces in a photo, print their emotions,
+save an annotated copy.
 
 Run from the repository root:
 
@@ -20,13 +21,13 @@ IMAGE = Path(__file__).resolve().parent / "images" / "astronaut.png"
 def main(argv: list[str]) -> int:
     out = Path(argv[1]) if len(argv) > 1 else Path("astronaut-annotated.png")
 
-    # 1. Read the photo as OpenCV does: a BGR uint8 array (None if the file cannot be read).
+    # 1. Read the photo as OpenCV does: a BGR uint8 array (None if it cannot be read).
     frame = cv2.imread(str(IMAGE))
     if frame is None:
         print(f"cannot read {IMAGE}", file=sys.stderr)
         return 1
 
-    # 2. Build the recogniser (cheap: TensorFlow and the weights load on the first prediction).
+    # 2. Build the recogniser (cheap: the model loads on the first prediction).
     recognizer = EmotionRecognizer()
 
     # 3. Detect every face and recognise its emotion; the largest face comes first.
@@ -44,12 +45,15 @@ def main(argv: list[str]) -> int:
         return 1
     print(f"annotated image: {out}")
 
-    # 5. Faces that are already cut out skip detection: classify() takes a list of crops.
+    # 5. Faces already cut out skip detection: classify() takes a list of crops.
     if faces:
         b = faces[0].box
         crop = frame[b.y : b.y + b.h, b.x : b.x + b.w]
         (prediction,) = recognizer.classify([crop])
-        print(f"classify() on the first face's crop: {prediction.emotion} ({prediction.confidence:.2f})")
+        print(
+            "classify() on the first face's crop: "
+            f"{prediction.emotion} ({prediction.confidence:.2f})"
+        )
     return 0
 
 

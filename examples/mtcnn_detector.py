@@ -1,4 +1,5 @@
-"""The ``mtcnn`` detector (``fer-sdk-mtcnn``): boxes with a score and eye, nose and mouth positions.
+"""The ``mtcnn`` detector (``fer-sdk-mtcnn``): boxes with a score and eye, nose and
+mouth positions.
 
 Needs ``pip install plugins/fer-sdk-mtcnn``. Run from the repository root:
 
@@ -17,7 +18,9 @@ IMAGE = Path(__file__).resolve().parent / "images" / "grace_hopper.jpg"
 
 # min_size: smallest face side in pixels (20 or more; larger is faster);
 # score_threshold: the least MTCNN confidence a face needs.
-rec = EmotionRecognizer(detector="mtcnn", detector_options={"min_size": 40, "score_threshold": 0.9})
+rec = EmotionRecognizer(
+    detector="mtcnn", detector_options={"min_size": 40, "score_threshold": 0.9}
+)
 for face in rec.predict(cv2.imread(str(IMAGE))):
     box = face.box
     (lx, ly), (rx, ry) = box.landmarks["left_eye"], box.landmarks["right_eye"]

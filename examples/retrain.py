@@ -1,7 +1,7 @@
 """Retrain the emotion classifier on a small sample of FER2013, then use the new model.
 
     python examples/retrain.py --data ../shared/datasets/fer2013 --out runs/tutorial
-    python examples/retrain.py --out runs/tutorial          # no data set: generated stand-in images
+    python examples/retrain.py --out runs/tutorial   # no data set: generated stand-ins
 
 A quick, end-to-end run of :mod:`fer_sdk.train` (about a minute on a laptop CPU):
 it copies ``--per-class`` images of each emotion from the ``Training`` and
@@ -27,11 +27,14 @@ from fer_sdk import FER7, EmotionRecognizer
 from fer_sdk.train import TrainConfig, train
 
 IMAGE = Path(__file__).resolve().parent / "images" / "astronaut.png"
-SPLITS = {"Training": 1.0, "PublicTest": 0.25}  # split name -> share of --per-class it gets
+SPLITS = {
+    "Training": 1.0,
+    "PublicTest": 0.25,
+}  # split name -> share of --per-class it gets
 
 
 def sample_fer2013(source: Path, dest: Path, per_class: int) -> None:
-    """Copy the first ``per_class`` images of each emotion (a quarter as many for PublicTest).
+    """Copy the first ``per_class`` images of each emotion (a quarter for PublicTest).
 
     Args:
         source: the FER2013 image-folder release (``<split>/<emotion>/*.jpg``).
@@ -40,16 +43,21 @@ def sample_fer2013(source: Path, dest: Path, per_class: int) -> None:
     """
     for split, share in SPLITS.items():
         for emotion in FER7:
-            files = sorted((source / split / emotion).glob("*.jpg"))[: max(1, round(per_class * share))]
+            files = sorted((source / split / emotion).glob("*.jpg"))[
+                : max(1, round(per_class * share))
+            ]
             if not files:
-                raise SystemExit(f"no images in {source / split / emotion}: is {source} the FER2013 image folders?")
+                raise SystemExit(
+                    f"no images in {source / split / emotion}: "
+                    f"is {source} the FER2013 image folders?"
+                )
             (dest / split / emotion).mkdir(parents=True, exist_ok=True)
             for f in files:
                 shutil.copyfile(f, dest / split / emotion / f.name)
 
 
 def generate_standins(dest: Path, per_class: int, seed: int = 0) -> None:
-    """Write 48x48 grayscale noise images, one brightness per emotion, in the FER2013 layout.
+    """Write 48x48 gray noise images, one brightness per emotion, in the FER2013 layout.
 
     Args:
         dest: the folder to fill (``<split>/<emotion>/*.png``).
@@ -68,14 +76,25 @@ def generate_standins(dest: Path, per_class: int, seed: int = 0) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Build the small data set, train, and predict with the new model."""
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, help="FER2013 image-folder release (default: generated stand-ins)")
-    ap.add_argument("--out", type=Path, default=Path("runs/tutorial"), help="model folder to write")
-    ap.add_argument("--per-class", type=int, default=40, help="training images per emotion")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--data",
+        type=Path,
+        help="FER2013 image-folder release (default: generated stand-ins)",
+    )
+    ap.add_argument(
+        "--out", type=Path, default=Path("runs/tutorial"), help="model folder to write"
+    )
+    ap.add_argument(
+        "--per-class", type=int, default=40, help="training images per emotion"
+    )
     ap.add_argument("--epochs", type=int, default=1)
     args = ap.parse_args(argv)
 
-    # 1. A small data set in the FER2013 layout: Training/<emotion>/*, PublicTest/<emotion>/*.
+    # 1. A small data set in the FER2013 layout: Training/<emotion>/*,
+    #    PublicTest/<emotion>/*.
     data = args.out.parent / f"{args.out.name}-data"
     shutil.rmtree(data, ignore_errors=True)
     if args.data is not None:
@@ -92,11 +111,18 @@ def main(argv: list[str] | None = None) -> int:
         epochs=args.epochs,
         batch_size=32,
         warmup_epochs=0,
-        precision="auto",  # mixed_float16 on a GPU, mixed_bfloat16 on CPUs with bf16 units, else float32
+        # mixed_float16 on a GPU, mixed_bfloat16 on CPUs with bf16 units, else float32
+        precision="auto",
     )
     report = train(config)
-    print(f"trained {report.epochs_run} epoch(s) on {report.train_images} images in {report.precision}")
-    print(f"validation accuracy: {report.best_val_accuracy:.3f} on {report.val_images} images")
+    print(
+        f"trained {report.epochs_run} epoch(s) on {report.train_images} images "
+        f"in {report.precision}"
+    )
+    print(
+        f"validation accuracy: {report.best_val_accuracy:.3f} "
+        f"on {report.val_images} images"
+    )
     print(f"model folder: {report.out}")
 
     # 3. Use the new model: pass its folder as the classifier.

@@ -36,12 +36,18 @@ def main(argv: list[str]) -> int:
     for name in ("model.keras", "metadata.json"):
         shutil.copy2(source / name, dest / name)
 
-    # 2. The metadata records the checksum; fer_sdk verifies it on load, and so can your release script.
+    # 2. The metadata records the checksum; fer_sdk verifies it on load, and so can
+    #    your release script.
     meta = json.loads((dest / "metadata.json").read_text())
-    print(f"labels: {', '.join(meta['labels'])}; preprocessing: {meta['preprocessing']}")
-    print(f"sha256 matches metadata: {sha256_file(dest / 'model.keras') == meta['sha256']}")
+    print(
+        f"labels: {', '.join(meta['labels'])}; preprocessing: {meta['preprocessing']}"
+    )
+    print(
+        "sha256 matches metadata: "
+        f"{sha256_file(dest / 'model.keras') == meta['sha256']}"
+    )
 
-    # 3. Load it by path: the preprocessing recorded in the metadata is used automatically.
+    # 3. Load it by path: the preprocessing recorded in the metadata is used.
     recognizer = EmotionRecognizer(classifier=str(dest))
     face = recognizer.predict(cv2.imread(str(IMAGE)))[0]
     print(f"loaded {dest}: astronaut is {face.emotion} ({face.confidence:.2f})")

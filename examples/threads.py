@@ -21,22 +21,29 @@ from fer_sdk import EmotionRecognizer
 
 IMAGES = Path(__file__).resolve().parent / "images"
 
-recognizer = EmotionRecognizer().warmup()  # once, at start-up: loads TensorFlow and the weights
+recognizer = (
+    EmotionRecognizer().warmup()
+)  # once, at start-up: loads TensorFlow and the weights
 
 
 def handle(frame: np.ndarray) -> list[dict[str, Any]]:
-    """What a request handler does: called from any worker thread, with its own frame."""
+    """What a request handler does: called from any worker thread, with a frame."""
     return [face.model_dump() for face in recognizer.predict(frame)]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``--frames`` frames through ``--workers`` threads and compare with sequential results."""
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    """Run ``--frames`` frames through ``--workers`` threads; compare: sequential."""
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--frames", type=int, default=64)
     args = ap.parse_args(argv)
 
-    photos = [cv2.imread(str(IMAGES / "astronaut.png")), cv2.imread(str(IMAGES / "grace_hopper.jpg"))]
+    photos = [
+        cv2.imread(str(IMAGES / "astronaut.png")),
+        cv2.imread(str(IMAGES / "grace_hopper.jpg")),
+    ]
     frames = [photos[i % 2] for i in range(args.frames)]
 
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
@@ -45,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     expected = [handle(photo) for photo in photos]
     same = all(result == expected[i % 2] for i, result in enumerate(results))
     emotions = sorted({face["emotion"] for result in results for face in result})
-    print(f"{len(results)} frames on {args.workers} threads; emotions seen: {', '.join(emotions)}")
+    print(
+        f"{len(results)} frames on {args.workers} threads; "
+        f"emotions seen: {', '.join(emotions)}"
+    )
     print("same as sequential calls: " + ("yes" if same else "NO"))
     return 0 if same else 1
 

@@ -9,8 +9,9 @@ identical, and that the chief's output folder loads as an SDK classifier.
 Run from the repository root (without ``--data`` it trains on a few hundred synthetic
 48x48 images written to a temporary folder):
 
-    python examples/train_multiworker.py [--data CLASS_FOLDERS] [--val-data CLASS_FOLDERS]
-                                         [--out OUT_DIR] [--epochs 2] [--resume] [--timeout 300]
+    python examples/train_multiworker.py [--data CLASS_FOLDERS]
+        [--val-data CLASS_FOLDERS] [--out OUT_DIR] [--epochs 2] [--resume]
+        [--timeout 300]
 
 It exits with 0 when every check passes, 1 otherwise.
 """
@@ -34,7 +35,11 @@ import cv2
 import numpy as np
 
 LABELS = ["happy", "sad", "surprise"]
-NOISE = ("WARNING: All log messages before absl", "I0000 ", "W0000 ")  # TensorFlow start-up chatter
+NOISE = (
+    "WARNING: All log messages before absl",
+    "I0000 ",
+    "W0000 ",
+)  # TensorFlow start-up chatter
 
 
 def free_port() -> int:
@@ -45,12 +50,14 @@ def free_port() -> int:
 
 
 def tf_config(workers: list[str], index: int) -> str:
-    """The ``TF_CONFIG`` of worker ``index`` in a cluster of ``workers`` ("host:port" each)."""
-    return json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})
+    """The ``TF_CONFIG`` of worker ``index`` in a cluster of ``workers`` (host:port)."""
+    return json.dumps(
+        {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+    )
 
 
 def make_faces(root: Path, per_class: int, seed: int) -> Path:
-    """Write ``per_class`` synthetic 48x48 grayscale images for each label into ``root/<label>/``."""
+    """Write ``per_class`` synthetic 48x48 images per label into ``root/<label>/``."""
     rng = np.random.default_rng(seed)
     for k, name in enumerate(LABELS):
         folder = root / name
@@ -58,7 +65,9 @@ def make_faces(root: Path, per_class: int, seed: int) -> Path:
         for i in range(per_class):
             img = rng.normal(60 + 60 * k, 25, (48, 48))
             img[:, (8 + 12 * k) : (16 + 12 * k)] += 60  # a class-specific stripe
-            cv2.imwrite(str(folder / f"{i:04d}.png"), np.clip(img, 0, 255).astype(np.uint8))
+            cv2.imwrite(
+                str(folder / f"{i:04d}.png"), np.clip(img, 0, 255).astype(np.uint8)
+            )
     return root
 
 
@@ -74,16 +83,23 @@ def tiny_arch(input_shape: tuple[int, int, int], n_classes: int) -> Any:
     x = layers.Conv2D(16, 3, strides=2, padding="same", activation="relu")(x)
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dense(n_classes, name="logits")(x)
-    return keras.Model(inputs, layers.Activation("softmax", dtype="float32", name="probs")(x), name="tiny")
+    return keras.Model(
+        inputs,
+        layers.Activation("softmax", dtype="float32", name="probs")(x),
+        name="tiny",
+    )
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    """One worker: TF_CONFIG is already in the environment; train, then save the report for the launcher."""
+    """One worker: TF_CONFIG is in the environment; train, then save the report for the
+    launcher."""
     from fer_sdk.train import TrainConfig, train
     from fer_sdk.train.archs import ARCHS, register_arch
 
     if "tiny" not in ARCHS:
-        register_arch("tiny")(tiny_arch)  # this process only: the library's registry is not changed
+        register_arch("tiny")(
+            tiny_arch
+        )  # this process only: the library's registry is not changed
     cfg = TrainConfig(
         data=args.data,
         train_split=None,
@@ -119,7 +135,9 @@ def launch(args: argparse.Namespace) -> int:
     try:
         return launch_in(tmp, args)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # synthetic data, reports, and the model unless --out was given
+        shutil.rmtree(
+            tmp, ignore_errors=True
+        )  # synthetic data, reports, and the model unless --out was given
 
 
 def launch_in(tmp: Path, args: argparse.Namespace) -> int:
@@ -136,23 +154,48 @@ def launch_in(tmp: Path, args: argparse.Namespace) -> int:
 
     procs: list[subprocess.Popen[str]] = []
     for index in range(len(workers)):
-        cmd = [sys.executable, __file__, "--worker", "--data", str(args.data), "--out", str(out)]
-        cmd += ["--epochs", str(args.epochs), "--report", str(tmp / f"report-{index}.json")]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--worker",
+            "--data",
+            str(args.data),
+            "--out",
+            str(out),
+        ]
+        cmd += [
+            "--epochs",
+            str(args.epochs),
+            "--report",
+            str(tmp / f"report-{index}.json"),
+        ]
         cmd += ["--resume"] if args.resume else []
         if args.val_data is not None:
             cmd += ["--val-data", str(args.val_data)]
-        env = {**os.environ, "TF_CONFIG": tf_config(workers, index), "TF_CPP_MIN_LOG_LEVEL": "3"}
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        env = {
+            **os.environ,
+            "TF_CONFIG": tf_config(workers, index),
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+        }
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         threading.Thread(target=forward, args=(proc,), daemon=True).start()
         procs.append(proc)
 
-    # wait for both; a worker that fails leaves the other waiting on its collectives, so stop it
+    # wait for both; a worker that fails leaves the other waiting on its collectives,
+    # so stop it
     deadline = time.monotonic() + args.timeout
     try:
         while any(p.poll() is None for p in procs):
             failed = any(p.poll() not in (None, 0) for p in procs)
             if failed or time.monotonic() > deadline:
-                print("a worker failed" if failed else f"timed out after {args.timeout} s", flush=True)
+                print(
+                    "a worker failed"
+                    if failed
+                    else f"timed out after {args.timeout} s",
+                    flush=True,
+                )
                 break
             time.sleep(0.2)
     finally:
@@ -165,20 +208,32 @@ def launch_in(tmp: Path, args: argparse.Namespace) -> int:
         print(f"FAILED: worker exit codes {codes}", flush=True)
         return 1
 
-    reports = [json.loads((tmp / f"report-{i}.json").read_text(encoding="utf-8")) for i in range(len(workers))]
+    reports = [
+        json.loads((tmp / f"report-{i}.json").read_text(encoding="utf-8"))
+        for i in range(len(workers))
+    ]
     steps = [r["steps"] for r in reports]
     digests = [r["weights_sha256"] for r in reports]
     same_steps = len(set(steps)) == 1 and steps[0] > 0
     same_weights = len(set(digests)) == 1 and digests[0] is not None
     print(f"steps per worker: {steps} -> {'same' if same_steps else 'DIFFERENT'}")
-    print(f"final weights sha256: {[d[:16] for d in digests]} -> {'identical' if same_weights else 'DIFFERENT'}")
+    print(
+        f"final weights sha256: {[d[:16] for d in digests]} -> "
+        f"{'identical' if same_weights else 'DIFFERENT'}"
+    )
 
     recognizer = EmotionRecognizer(classifier=str(out))
     probs = recognizer.classify([np.full((48, 48), 180, np.uint8)])[0]
     loads = recognizer.labels == tuple(LABELS)
-    print(f"chief output {out} loads: {loads}; labels {recognizer.labels}; one prediction: {probs.emotion}")
+    print(
+        f"chief output {out} loads: {loads}; labels {recognizer.labels}; "
+        f"one prediction: {probs.emotion}"
+    )
     last = reports[0]["history"][-1]
-    print(f"last epoch: loss {last['loss']:.4f} accuracy {last['accuracy']:.4f} val_accuracy {last['val_accuracy']}")
+    print(
+        f"last epoch: loss {last['loss']:.4f} accuracy {last['accuracy']:.4f} "
+        f"val_accuracy {last['val_accuracy']}"
+    )
     if not (same_steps and same_weights and loads):
         print("FAILED", flush=True)
         return 1
@@ -187,13 +242,28 @@ def launch_in(tmp: Path, args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, help="training class folders (default: synthetic images)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", type=Path, help="training class folders (default: synthetic images)"
+    )
     parser.add_argument("--val-data", type=Path, help="validation class folders")
-    parser.add_argument("--out", type=Path, help="the chief's output folder (default: a temporary folder)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="the chief's output folder (default: a temporary folder)",
+    )
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoints")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds before the workers are killed")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from OUT_DIR/checkpoints"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="seconds before the workers are killed",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--report", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -29,16 +29,28 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         if self.path != "/predict":
-            self.reply(404, {"error": f"no such endpoint {self.path}; POST images to /predict"})
+            self.reply(
+                404, {"error": f"no such endpoint {self.path}; POST images to /predict"}
+            )
             return
         size = int(self.headers.get("Content-Length") or 0)
         if not 0 < size <= MAX_UPLOAD:
-            self.reply(400, {"error": f"send the image as the request body (1 byte to {MAX_UPLOAD} bytes)"})
+            self.reply(
+                400,
+                {
+                    "error": "send the image as the request body "
+                    f"(1 byte to {MAX_UPLOAD} bytes)"
+                },
+            )
             return
-        image = cv2.imdecode(np.frombuffer(self.rfile.read(size), np.uint8), cv2.IMREAD_COLOR)
+        image = cv2.imdecode(
+            np.frombuffer(self.rfile.read(size), np.uint8), cv2.IMREAD_COLOR
+        )
         try:
             if image is None:
-                raise FerSdkError("the body is not an image OpenCV can decode (PNG, JPEG, BMP, ...)")
+                raise FerSdkError(
+                    "the body is not an image OpenCV can decode (PNG, JPEG, BMP, ...)"
+                )
             faces = recognizer.predict(image)
         except FerSdkError as exc:
             self.reply(400, {"error": str(exc)})
@@ -53,19 +65,25 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format: str, *args: object) -> None:  # quiet; a real service would log
+    def log_message(
+        self, format: str, *args: object
+    ) -> None:  # quiet; a real service would log
         pass
 
 
 def serve(port: int = 8000, host: str = "127.0.0.1") -> ThreadingHTTPServer:
-    """The server, bound but not yet serving (call ``serve_forever``); port 0 picks a free one."""
+    """The server, bound, not serving (call ``serve_forever``); port 0: a free one."""
     return ThreadingHTTPServer((host, port), Handler)
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--port", type=int, default=8000)
     args = ap.parse_args()
     server = serve(args.port)
-    print(f"listening on http://127.0.0.1:{server.server_address[1]}/predict", flush=True)
+    print(
+        f"listening on http://127.0.0.1:{server.server_address[1]}/predict", flush=True
+    )
     server.serve_forever()

@@ -1,4 +1,4 @@
-"""The example plugin's ``whole-frame`` detector: for pictures that are already face crops.
+"""The example plugin's ``whole-frame`` detector: for pictures that are face crops.
 
 Needs ``pip install plugins/fer-sdk-example``. Run from the repository root:
 

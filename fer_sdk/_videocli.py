@@ -53,25 +53,41 @@ class ResultWriter:
 
 
 class Progress:
-    """A one-line progress display on stderr: frames done, fps, time left."""
+    """A one-line progress display on stderr: frames done, then fps and time left.
 
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.enabled = total, enabled
+    The rate is measured from the first frame done on, so that loading the model
+    (the first frame's seconds) does not count, and shown once ``warmup_frames``
+    more frames are done: a first estimate from one or two frames is mostly noise.
+    """
+
+    def __init__(self, total: int, enabled: bool, warmup_frames: int = 5) -> None:
+        self.total, self.enabled, self.warmup_frames = total, enabled, warmup_frames
         self.start = self.last = time.perf_counter()
         self.done = 0
+        self.first: tuple[int, float] | None = None  # (frames, time) when the first frame was done
+
+    def rate(self) -> float | None:
+        """Frames per second since the first frame, once enough frames are done to tell."""
+        if self.first is None or self.done - self.first[0] < self.warmup_frames:
+            return None
+        return (self.done - self.first[0]) / max(time.perf_counter() - self.first[1], 1e-9)
 
     def update(self, done: int) -> None:
         self.done = done
         now = time.perf_counter()
+        if self.first is None and done > 0:
+            self.first = (done, now)
         if not self.enabled or now - self.last < 0.5:
             return
         self.last = now
-        fps = done / max(now - self.start, 1e-9)
-        if self.total > 0:
-            left = max(0.0, (self.total - done) / max(fps, 1e-9))
-            text = f"frames {done}/{self.total} ({done / self.total:.0%}) {fps:.1f} fps, {left:.0f}s left"
+        fps = self.rate()
+        count = f"frames {done}/{self.total} ({done / self.total:.0%})" if self.total > 0 else f"frames {done}"
+        if fps is None:
+            text = count
+        elif self.total > 0:
+            text = f"{count} {fps:.1f} fps, {max(0.0, (self.total - done) / max(fps, 1e-9)):.0f}s left"
         else:
-            text = f"frames {done} {fps:.1f} fps"
+            text = f"{count} {fps:.1f} fps"
         print(f"\r{text}   ", end="", file=sys.stderr, flush=True)
 
     def finish(self) -> None:

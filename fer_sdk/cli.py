@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,6 +38,27 @@ def read_image(path: Path) -> np.ndarray | None:
     return img if img is not None and img.size else None
 
 
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm", ".pnm", ".jp2", ".exr", ".hdr"}
+)
+
+
+def expand_folders(paths: Sequence[Path]) -> list[Path]:
+    """``paths`` with each folder replaced by the image files under it (by suffix, sorted, sub-folders included).
+
+    Examples:
+        >>> [p.name for p in expand_folders([Path("examples/images")])]
+        ['astronaut.png', 'grace_hopper.jpg']
+    """
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        else:
+            out.append(path)
+    return out
+
+
 def _annotate_path(out: Path, image: Path, many: bool) -> Path:
     return out.with_name(f"{out.stem}-{image.stem}{out.suffix or '.png'}") if many else out
 
@@ -57,9 +77,14 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from fer_sdk._videocli import VIDEO_SUFFIXES, predict_video
 
-    videos = [p for p in args.images if p.suffix.lower() in VIDEO_SUFFIXES]
+    folders = [p for p in args.images if p.is_dir()]
+    images = expand_folders(args.images)
+    if folders and not images:
+        print(f"fer-sdk: error: no image files in {', '.join(map(str, folders))}", file=sys.stderr)
+        return EXIT_FAILED
+    videos = [p for p in images if p.suffix.lower() in VIDEO_SUFFIXES]
     if videos:
-        if len(args.images) > 1:
+        if len(images) > 1:
             print("fer-sdk: error: give one video at a time (or only images)", file=sys.stderr)
             return EXIT_USAGE
         if not videos[0].is_file():
@@ -74,8 +99,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         print("fer-sdk: error: --out is for videos; use --json and redirect for images", file=sys.stderr)
         return EXIT_USAGE
     status = EXIT_OK
-    many = len(args.images) > 1
-    for path in args.images:
+    many = len(images) > 1 or bool(folders)
+    for path in images:
         img = read_image(path)
         if img is None:
             reason = "no such file" if not path.exists() else "not a readable image"
@@ -89,6 +114,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             status = EXIT_FAILED
             continue
         if not faces:
+            if args.json:  # every image gets a record: one with an empty face list
+                print(json.dumps({"image": str(path), "faces": []}))
             print(f"{path}: no face found", file=sys.stderr)
         for i, face in enumerate(faces):
             if args.json:
@@ -129,8 +156,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from fer_sdk.evaluation import EvaluationReport, VoteEvaluationReport, evaluate, evaluate_votes
+    from fer_sdk.plots import require_matplotlib
     from fer_sdk.train.ferplus import is_ferplus_split
 
+    pictures = (
+        ("--confusion-png", args.confusion_png),
+        ("--per-class-png", args.per_class_png),
+        ("--reliability-png", args.reliability_png),
+    )
+    for flag, value in pictures:
+        if value is not None:
+            require_matplotlib(flag)  # before the split is classified
     split = None if args.split.lower() == "none" else args.split
     if args.reliability_png is not None and not is_ferplus_split(args.data, split):
         print(
@@ -153,7 +189,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.per_class_png is not None:
         from fer_sdk.plots import plot_per_class
 
-        plot_per_class(report.per_class, args.per_class_png, title=f"{report.split} per-class accuracy")
+        counts = {name: int(sum(row)) for name, row in zip(report.labels, report.confusion, strict=True)}
+        plot_per_class(report.per_class, args.per_class_png, title=f"{report.split} per-class accuracy", counts=counts)
     if args.reliability_png is not None:
         assert isinstance(report, VoteEvaluationReport)  # checked above
         from fer_sdk.plots import plot_reliability
@@ -165,6 +202,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         print(report.table())
         if args.confusion_png is not None:
             print(f"confusion matrix image: {args.confusion_png}")
+        if args.per_class_png is not None:
+            print(f"per-class accuracy image: {args.per_class_png}")
+        if args.reliability_png is not None:
+            print(f"reliability diagram image: {args.reliability_png}")
     return EXIT_OK
 
 
@@ -178,8 +219,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_featuremaps(args: argparse.Namespace) -> int:
     from fer_sdk import EmotionRecognizer
+    from fer_sdk.plots import require_matplotlib
     from fer_sdk.viz import plot_feature_maps
 
+    require_matplotlib("fer-sdk featuremaps")
     img = read_image(args.image)
     if img is None:
         print(f"fer-sdk: error: {args.image}: not a readable image", file=sys.stderr)
@@ -200,8 +243,9 @@ def _cmd_featuremaps(args: argparse.Namespace) -> int:
 
 def _cmd_timeline(args: argparse.Namespace) -> int:
     from fer_sdk._videocli import read_results
-    from fer_sdk.plots import plot_timeline
+    from fer_sdk.plots import plot_timeline, require_matplotlib
 
+    require_matplotlib("fer-sdk timeline")
     try:
         frames = read_results(args.results)
     except (OSError, ValueError) as exc:
@@ -220,12 +264,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="fer-sdk", description="Facial emotion recognition.")
     parser.add_argument("--version", action="version", version=f"fer_sdk {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log details to stderr, and what dependencies print on start-up"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("predict", help="recognise emotions in image files or a video")
-    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE|VIDEO")
-    p.add_argument("--json", action="store_true", help="one JSON object per face (per frame for a video)")
+    p = sub.add_parser("predict", help="recognise emotions in image files, folders of images or a video")
+    p.add_argument(
+        "images", nargs="+", type=Path, metavar="IMAGE|DIR|VIDEO", help="image files, folders of images, or one video"
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='one JSON object per face ({"image": ..., "faces": []} for an image without one); per frame for a video',
+    )
     p.add_argument(
         "--annotate",
         type=Path,
@@ -243,14 +295,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="video: search the whole frame every N-th processed frame, in between only around tracked faces",
     )
     p.add_argument("--no-progress", action="store_true", help="video: no progress line on stderr")
-    p.add_argument("--detector", default="haar")
-    p.add_argument("--preprocessor", default=None)
-    p.add_argument("--classifier", default="keras", help="registered name, bundled preset or model folder")
-    p.add_argument("--max-faces", type=int, default=None)
+    p.add_argument("--detector", default="haar", metavar="NAME", help="registered detector name (fer-sdk plugins)")
+    p.add_argument(
+        "--preprocessor", default=None, metavar="NAME", help="registered preprocessor name; default: the classifier's"
+    )
+    p.add_argument(
+        "--classifier", default="keras", metavar="NAME|PATH", help="registered name, bundled preset or model folder"
+    )
+    p.add_argument("--max-faces", type=int, default=None, metavar="N", help="keep at most N faces, the largest")
     p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser("plugins", help="list detectors, preprocessors and classifiers")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print them as JSON")
     p.set_defaults(func=_cmd_plugins)
 
     p = sub.add_parser("train", help="train a classifier (see python -m fer_sdk.train)")
@@ -258,9 +314,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="accuracy, per-class accuracy, macro F1 and confusion on a labelled split")
-    p.add_argument("--data", type=Path, required=True, help="fer2013.csv, image-folder release or class folders")
-    p.add_argument("--split", default="PublicTest", help="split name, or 'none' for class folders")
-    p.add_argument("--model", default=None, help="model folder, .keras file or preset (default: bundled)")
+    p.add_argument(
+        "--data", type=Path, required=True, metavar="PATH", help="fer2013.csv, image-folder release or class folders"
+    )
+    p.add_argument("--split", default="PublicTest", metavar="NAME", help="split name, or 'none' for class folders")
+    p.add_argument(
+        "--model", default=None, metavar="MODEL", help="model folder, .keras file or preset (default: bundled)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--tta", action="store_true", help="also report horizontal-flip test-time augmentation")
     p.add_argument(
@@ -269,16 +329,30 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="Keras classifier precision (default: its own, auto: bfloat16 for batches on CPUs with bf16 units)",
     )
-    p.add_argument("--confusion-png", type=Path, default=None, help="save the confusion matrix as a PNG")
-    p.add_argument("--per-class-png", type=Path, default=None, help="save a per-class accuracy bar chart as a PNG")
     p.add_argument(
-        "--reliability-png", type=Path, default=None, help="FER+ splits: save the reliability diagram as a PNG"
+        "--confusion-png", type=Path, default=None, metavar="FILE", help="save the confusion matrix as a PNG"
+    )
+    p.add_argument(
+        "--per-class-png",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="save a per-class accuracy bar chart (with each class's number of faces) as a PNG",
+    )
+    p.add_argument(
+        "--reliability-png",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="FER+ splits: save the reliability diagram (top score against the voters' agreement) as a PNG",
     )
     p.add_argument("--decision", choices=list(DECISION_RULES), default=None, help=DECISION_HELP)
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("export", help="export a model for a fast CPU runtime (TFLite / LiteRT or ONNX)")
-    p.add_argument("--model", default="fernet_fer7", help="bundled preset, model folder or .keras file")
+    p.add_argument(
+        "--model", default="fernet_fer7", metavar="MODEL", help="bundled preset, model folder or .keras file"
+    )
     p.add_argument(
         "--out", type=Path, required=True, metavar="FILE|DIR", help="model.tflite / model.onnx; metadata.json beside it"
     )
@@ -293,25 +367,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("featuremaps", help="feature maps of the CNN for the largest face in an image (PNG)")
-    p.add_argument("image", type=Path)
-    p.add_argument("--out", type=Path, required=True, metavar="OUT.png")
+    p.add_argument("image", type=Path, metavar="IMAGE", help="an image file")
+    p.add_argument("--out", type=Path, required=True, metavar="OUT.png", help="the picture to write")
     p.add_argument("--whole", action="store_true", help="the image is already a face crop: skip detection")
-    p.add_argument("--layers", default="block2_pool,block3_pool", help="comma-separated layer names")
-    p.add_argument("--classifier", default="keras", help="registered name, bundled preset or model folder")
+    p.add_argument("--layers", default="block2_pool,block3_pool", metavar="NAMES", help="comma-separated layer names")
+    p.add_argument(
+        "--classifier", default="keras", metavar="NAME|PATH", help="registered name, bundled preset or model folder"
+    )
     p.set_defaults(func=_cmd_featuremaps)
 
     p = sub.add_parser("timeline", help="plot emotions over time from video results (.jsonl) as a PNG")
-    p.add_argument("results", type=Path, metavar="RESULTS.jsonl")
-    p.add_argument("--out", type=Path, required=True, metavar="OUT.png")
+    p.add_argument(
+        "results", type=Path, metavar="RESULTS.jsonl", help="written by fer-sdk predict VIDEO --out results.jsonl"
+    )
+    p.add_argument("--out", type=Path, required=True, metavar="OUT.png", help="the picture to write")
     p.set_defaults(func=_cmd_timeline)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fer-sdk`` command."""
-    from fer_sdk.errors import FerSdkError
+    from fer_sdk.errors import FerSdkError, MissingExtraError
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -319,6 +396,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         result: Any = args.func(args)
+    except MissingExtraError as exc:  # a usage error: the option needs an extra that is not installed
+        print(f"fer-sdk: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except FerSdkError as exc:
         print(f"fer-sdk: error: {exc}", file=sys.stderr)
         return EXIT_FAILED

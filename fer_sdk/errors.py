@@ -17,6 +17,7 @@ __all__ = [
     "DatasetError",
     "FerSdkError",
     "InvalidImageError",
+    "MissingExtraError",
     "ModelLoadError",
     "PluginError",
     "UnknownComponentError",
@@ -59,3 +60,14 @@ class ModelLoadError(FerSdkError):
 
 class DatasetError(FerSdkError, ValueError):
     """A training or evaluation data set is missing or malformed."""
+
+
+class MissingExtraError(FerSdkError, ImportError):
+    """An optional feature needs a package that is not installed; the message names the extra to install.
+
+    Examples:
+        >>> from fer_sdk.plots import require_matplotlib
+        >>> require_matplotlib("--confusion-png")  # doctest: +SKIP
+        Traceback (most recent call last):
+        fer_sdk.errors.MissingExtraError: --confusion-png needs matplotlib, which is not installed: pip install ...
+    """

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import os
+import re
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -56,6 +57,15 @@ KINDS: dict[str, str] = {
 }
 
 
+# the components of this project's own plugin distributions (plugins/ in the repository): an unknown name
+# among these gets a hint saying which distribution to install
+PROJECT_PLUGINS: dict[str, dict[str, str]] = {
+    "detectors": {"mtcnn": "fer-sdk-mtcnn", "whole-frame": "fer-sdk-example"},
+    "preprocessors": {"aligned": "fer-sdk-align"},
+    "classifiers": {"litert": "fer-sdk-litert", "tflite": "fer-sdk-litert"},
+}
+
+
 class PluginWarning(UserWarning):
     """A plugin was skipped because it is broken."""
 
@@ -87,9 +97,33 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+_ROLE_RE = re.compile(r":[\w:.]+:`~?([^`<]+?)(?:\s*<[^>]*>)?`")
+_LITERAL_RE = re.compile(r"``([^`]+)``")
+
+
+def _plain(text: str) -> str:
+    """Docstring markup (``literal``, :class:`~x.Name`) as plain text, for listings in a terminal."""
+    return _LITERAL_RE.sub(r"\1", _ROLE_RE.sub(lambda m: m.group(1).split(".")[-1], text))
+
+
 def _first_line(obj: Any) -> str:
     doc = getattr(obj, "__doc__", None) or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
+    return _plain(doc.strip().splitlines()[0]) if doc.strip() else ""
+
+
+def _install_hint(kind: str, name: str, autoload: bool) -> str:
+    """Where ``name`` comes from when it is a component of one of this project's plugin distributions."""
+    dist = PROJECT_PLUGINS.get(kind, {}).get(name)
+    if dist is None:
+        return ""
+    if not autoload:
+        return f"; {name!r} comes from the plugin {dist}, and plugin autoloading is off ({AUTOLOAD_ENV} is set)"
+    allow = os.environ.get(ALLOWLIST_ENV)
+    if allow is not None:
+        return f"; {name!r} comes from the plugin {dist}: is its entry point named in {ALLOWLIST_ENV}={allow!r}?"
+    return (
+        f"; {name!r} comes from the plugin {dist}, which is not installed: pip install plugins/{dist} (in a checkout)"
+    )
 
 
 class Registry:
@@ -279,7 +313,8 @@ class Registry:
         info = self._table[kind].get(name) or self._table[kind].get(self._aliases[kind].get(name, ""))
         if info is None:
             available = ", ".join(sorted(self._table[kind])) or "(none)"
-            raise UnknownComponentError(f"unknown {kind[:-1]} {name!r}; available {kind}: {available}")
+            hint = _install_hint(kind, name, self._autoload_enabled())
+            raise UnknownComponentError(f"unknown {kind[:-1]} {name!r}; available {kind}: {available}{hint}")
         return info
 
     def create(self, kind: str, name: str, options: dict[str, Any] | None = None) -> Any:

@@ -10,6 +10,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from fer_sdk._quiet import dependency_output
 from fer_sdk.errors import FerSdkError, InvalidImageError
 from fer_sdk.frame import Frame
 from fer_sdk.results import Box, EmotionPrediction, FaceEmotion
@@ -169,9 +170,12 @@ def _capture(source: str | Path | int) -> Iterator[tuple[int, float | None, np.n
 
     if isinstance(source, (str, Path)) and not Path(source).is_file():
         raise FerSdkError(f"video file {source} does not exist")
-    cap = cv2.VideoCapture(str(source) if isinstance(source, Path) else source)
+    with dependency_output():  # OpenCV's own warnings (e.g. "can't open camera by index") go to logging
+        cap = cv2.VideoCapture(str(source) if isinstance(source, Path) else source)
     try:
         if not cap.isOpened():
+            if isinstance(source, int):
+                raise FerSdkError(f"no camera at index {source} (none attached, or another program is using it)")
             raise FerSdkError(f"cannot open video source {source!r} (not a video OpenCV can read, or no such camera)")
         fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
         index = 0

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 import pytest
 import yaml
-from conftest import fer2013_root, write_video
+from conftest import fer2013_root
 from test_ferplus import make_ferplus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -190,6 +190,22 @@ def test_included_files_exist_and_the_runnable_ones_are_run_by_a_test() -> None:
     assert not unrun, "included scripts that no test runs (name them in a test):\n" + "\n".join(unrun)
 
 
+PAGE_WIDTH = 88  # characters of code the documentation's pages show without scrolling sideways
+
+
+def test_included_files_fit_the_page_width() -> None:
+    """Code in the docs reads without scrolling: examples/ and docs/snippets/ are formatted at 88 (their ruff.toml)."""
+    wide = []
+    for path in included_files():
+        for number, line in enumerate((ROOT / path).read_text(encoding="utf-8").splitlines(), start=1):
+            if len(line) > PAGE_WIDTH:
+                wide.append(f"{path}:{number}: {len(line)} characters")
+    assert not wide, f"lines wider than {PAGE_WIDTH} characters in files the docs show:\n" + "\n".join(wide)
+    for folder in ("examples", "docs/snippets"):  # ruff keeps them so: format and lint at the page's width
+        config = (ROOT / folder / "ruff.toml").read_text(encoding="utf-8")
+        assert f"line-length = {PAGE_WIDTH}" in config and "extend = " in config, folder
+
+
 def test_shell_commands_are_parsed_as_written(tmp_path: Path) -> None:
     script = tmp_path / "x.sh"
     script.write_text("# comment\nfer-sdk a \\\n    --b c\n\npython d.py\n")
@@ -224,9 +240,9 @@ def test_first_prediction_and_predict_commands(checkout: Path) -> None:
 
 
 @pytest.mark.slow
-def test_video_tutorial_commands(checkout: Path, astronaut: np.ndarray, hopper: np.ndarray) -> None:
-    write_video(checkout / "clip.mp4", astronaut, hopper)
-    (out,) = run_snippet("video-python.sh", checkout)
+def test_video_tutorial_commands(checkout: Path) -> None:
+    made, out = run_snippet("video-python.sh", checkout)  # the tutorial makes its own clip.mp4
+    assert made.strip() == "wrote clip.mp4: 40 frames of 640x480 at 10 fps"
     assert out.count("frame ") == 20 and "track 0: mostly" in out
     run_snippet("video-cli.sh", checkout)
     frames = [json.loads(line) for line in (checkout / "results.jsonl").read_text().splitlines()]
@@ -274,6 +290,8 @@ def test_evaluate_tutorial_commands(checkout: Path) -> None:
     use_data(checkout)
     (report,) = run_snippet("evaluate.sh", checkout)
     assert "accuracy" in report and "21 images" in report.replace("(", " ")
+    # the path of each picture it wrote
+    assert "confusion matrix image: confusion.png" in report and "per-class accuracy image: per-class.png" in report
     for png in ("confusion.png", "per-class.png"):
         assert (checkout / png).read_bytes()[:4] == b"\x89PNG"
     run_snippet("featuremaps.sh", checkout)
@@ -352,6 +370,12 @@ def test_classify_crops_and_batch_folder(checkout: Path) -> None:
     assert "-> results.jsonl" in as_jsonl
     rows = (checkout / "results.csv").read_text().splitlines()
     assert rows[0] == "image,face,x,y,w,h,emotion,confidence," + ",".join(FER7)
+    # the page shows what the command writes (up to each "…")
+    page = (DOCS / "how-to" / "batch-folder.md").read_text(encoding="utf-8")
+    shown = page.split('```text title="results.csv"\n', 1)[1].split("```", 1)[0].splitlines()
+    assert len(shown) == len(rows) and shown[0] == rows[0]
+    for want, got in zip(shown[1:], rows[1:], strict=True):
+        assert got.startswith(want.split("…")[0]), (want, got)
     assert rows[1].startswith("astronaut.png,0,") and ",happy," in rows[1]
     assert rows[2].startswith("grace_hopper.jpg,0,") and ",neutral," in rows[2]
     lines = [json.loads(line) for line in (checkout / "results.jsonl").read_text().splitlines()]

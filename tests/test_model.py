@@ -78,16 +78,19 @@ def test_bfloat16_gives_the_float32_labels_and_probabilities_that_sum_to_one(
     assert not np.array_equal(bf16, f32)  # it did compute in bfloat16
 
 
+@pytest.mark.parametrize("has_bf16", [True, False], ids=["bf16-cpu", "cpu-without-bf16"])
 def test_auto_precision_uses_bfloat16_for_several_crops_only_where_the_cpu_has_it(
-    astronaut: np.ndarray, hopper: np.ndarray
+    astronaut: np.ndarray, hopper: np.ndarray, has_bf16: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fer_sdk.builtin.keras_cnn import cpu_supports_bf16
+    """Both kinds of CPU, whichever this one is: bfloat16 units present (AVX512-BF16, AMX) or absent."""
+    import fer_sdk.builtin.keras_cnn as keras_cnn
 
+    monkeypatch.setattr(keras_cnn, "cpu_supports_bf16", lambda: has_bf16)
     batch = _face_crops(astronaut, hopper)
     auto = KerasClassifier()  # precision="auto", bf16_min_batch=2
     f32 = KerasClassifier(precision="float32")
-    bf16 = KerasClassifier(precision="bfloat16")
-    expected = bf16 if cpu_supports_bf16() else f32
+    bf16 = KerasClassifier(precision="bfloat16")  # runs on any CPU (emulated where it has no bf16 units)
+    expected = bf16 if has_bf16 and auto._cpu_only() else f32
     np.testing.assert_array_equal(auto.predict_proba(batch), expected.predict_proba(batch))
     np.testing.assert_array_equal(auto.predict_proba(batch[:2]), expected.predict_proba(batch[:2]))
     singles = np.concatenate([auto.predict_proba(batch[i : i + 1]) for i in range(len(batch))])

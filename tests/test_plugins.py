@@ -190,8 +190,8 @@ def test_the_core_works_with_the_plugin_distributions_uninstalled(tmp_path: Path
         for kind, name in (("detector", "mtcnn"), ("classifier", "litert")):
             try:
                 fer_sdk.EmotionRecognizer(**{kind: name})
-            except fer_sdk.UnknownComponentError:
-                missing.append(name)
+            except fer_sdk.UnknownComponentError as exc:
+                missing.append([name, str(exc)])
         print(json.dumps({"names": names, "emotions": [f.emotion for f in faces], "missing": missing}))
         """
     )
@@ -205,4 +205,27 @@ def test_the_core_works_with_the_plugin_distributions_uninstalled(tmp_path: Path
     everything = {n for names in out["names"].values() for n in names}
     assert not everything & {"mtcnn", "aligned", "litert", "whole-frame"}, out["names"]
     assert out["emotions"] == ["happy"]
-    assert out["missing"] == ["mtcnn", "litert"]
+    assert [name for name, _ in out["missing"]] == ["mtcnn", "litert"]
+    for name, message in out["missing"]:  # the project's own plugins: the message says what to install
+        dist = {"mtcnn": "fer-sdk-mtcnn", "litert": "fer-sdk-litert"}[name]
+        assert message.endswith(f"'{name}' comes from the plugin {dist}, which is not installed: "
+                                f"pip install plugins/{dist} (in a checkout)"), message  # fmt: skip
+
+
+def test_unknown_names_of_the_projects_plugins_say_why_they_are_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(
+        UnknownComponentError, match="comes from the plugin fer-sdk-litert, and plugin autoloading is off"
+    ):
+        Registry(autoload=False).get("classifiers", "litert")
+    monkeypatch.setenv(ALLOWLIST_ENV, "mtcnn")
+    with pytest.raises(UnknownComponentError, match=f"fer-sdk-align: is its entry point named in {ALLOWLIST_ENV}="):
+        Registry().get("preprocessors", "aligned")
+    with pytest.raises(UnknownComponentError) as info:
+        Registry(autoload=False).get("classifiers", "no-such-model")
+    assert str(info.value) == "unknown classifier 'no-such-model'; available classifiers: keras"  # no hint to give
+
+
+def test_plugins_listing_is_plain_text() -> None:
+    res = subprocess.run([sys.executable, "-m", "fer_sdk", "plugins"], capture_output=True, text=True, check=True)
+    assert "whole-frame" in res.stdout and "minus an inset fraction" in res.stdout
+    assert "``" not in res.stdout and ":class:" not in res.stdout and ":meth:" not in res.stdout

@@ -280,3 +280,17 @@ def test_predict_in_given_boxes(recognizer: EmotionRecognizer, two_faces: np.nda
         with pytest.raises(InvalidBoxError, match=match):
             recognizer.predict(two_faces, boxes=bad)
     assert recognizer.predict(two_faces, boxes=[]) == []
+
+
+def test_webcam_example_without_a_camera_says_so_and_how_to_pass_a_file() -> None:
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "examples/webcam.py"), "--source", "57"],  # no machine has camera 57
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert res.stderr.splitlines() == [
+        "webcam.py: no camera at index 57 (none attached, or another program is using it)",
+        "Pass a video file instead: python examples/webcam.py --source clip.mp4 --out annotated.mp4",
+        "(python examples/make_clip.py clip.mp4 makes one)",
+    ]  # and OpenCV's own warnings about the camera are not printed

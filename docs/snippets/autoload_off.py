@@ -1,4 +1,4 @@
-"""Turn plugin autoloading off from Python: for the whole process, or for one registry."""
+"""Turn plugin autoloading off from Python: for the whole process, or one registry."""
 
 from __future__ import annotations
 
@@ -17,4 +17,7 @@ print("process registry, detectors:", ", ".join(names))
 # plus the plugins you register yourself.
 registry = Registry(autoload=False)
 recognizer = fer_sdk.EmotionRecognizer(detector="haar", registry=registry)
-print("own registry, detectors:", ", ".join(info.name for info in registry.infos("detectors")))
+print(
+    "own registry, detectors:",
+    ", ".join(info.name for info in registry.infos("detectors")),
+)

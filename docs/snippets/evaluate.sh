@@ -1,2 +1,3 @@
-fer-sdk evaluate --data ../shared/datasets/fer2013 --split PublicTest --precision float32 \
-    --confusion-png confusion.png --per-class-png per-class.png --tta
+fer-sdk evaluate --data ../shared/datasets/fer2013 --split PublicTest \
+    --precision float32 --tta \
+    --confusion-png confusion.png --per-class-png per-class.png

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from fer_sdk._quiet import dependency_output
 from fer_sdk.decision import DECISION_HELP, DecisionRule, class_prior, rebalance, resolve_rule
 from fer_sdk.errors import InvalidImageError, ModelLoadError
 from fer_sdk.interfaces import EmotionClassifier
@@ -429,7 +430,7 @@ class KerasClassifier(ModelFileClassifier):
         """Load TensorFlow and the weights now (otherwise done on first use)."""
         if self._forward is not None:
             return
-        with self._lock:
+        with self._lock, dependency_output():  # TensorFlow's start-up messages go to logging
             if self._forward is not None:
                 return
             with ExitStack() as stack:
@@ -500,7 +501,8 @@ class KerasClassifier(ModelFileClassifier):
             import tensorflow as tf
 
             on_cpu = "CPU" in (self.options.device or "").upper()
-            self._cpu = on_cpu or not tf.config.list_physical_devices("GPU")
+            with dependency_output():  # CUDA's messages where there is no GPU
+                self._cpu = on_cpu or not tf.config.list_physical_devices("GPU")
         return self._cpu
 
     def _uses_bf16(self, n: int) -> bool:
@@ -535,7 +537,8 @@ class KerasClassifier(ModelFileClassifier):
         """The single-crop forward pass compiled with XLA (compiled now, on a blank crop), or False."""
         forward = self._make_forward(self._inference, jit_compile=True)
         try:
-            self._run(forward, np.zeros((1, *self.input_shape), np.float32))
+            with dependency_output():  # XLA's start-up messages
+                self._run(forward, np.zeros((1, *self.input_shape), np.float32))
         except Exception as exc:  # a TensorFlow build without XLA on this CPU: the plain graph
             logger.warning("XLA could not compile the single-crop forward pass (%s); running without", exc)
             return False

@@ -14,12 +14,15 @@ from fer_sdk.train.config import TrainConfig
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """The training options shared by ``python -m fer_sdk.train`` and ``fer-sdk train``."""
-    parser.add_argument("--config", type=Path, help="YAML or JSON file with TrainConfig fields")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="YAML or JSON file with TrainConfig fields")
     parser.add_argument(
-        "--data", type=Path, help="fer2013.csv, image-folder release, class folders, FER+ folders or fer2013new.csv"
+        "--data",
+        type=Path,
+        metavar="PATH",
+        help="fer2013.csv, image-folder release, class folders, FER+ folders or fer2013new.csv",
     )
-    parser.add_argument("--out", type=Path, help="output folder (default runs/fernet)")
-    parser.add_argument("--arch", help="architecture name (fernet, seed, ...)")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="output folder (default runs/fernet)")
+    parser.add_argument("--arch", metavar="NAME", help="architecture name (fernet, seed, ...)")
     parser.add_argument("--labels", help="fer7, fer6, ferplus8, or comma-separated class names")
     parser.add_argument(
         "--label-mode",
@@ -28,32 +31,61 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         help="FER+ data: how the ten votes become targets (default crossentropy: the vote distribution)",
     )
     parser.add_argument(
-        "--fer2013-weight", dest="fer2013_weight", type=float, help="FER+ data: share of the FER2013 label (0-1)"
+        "--fer2013-weight",
+        dest="fer2013_weight",
+        type=float,
+        metavar="X",
+        help="FER+ data: share of the FER2013 label (0-1)",
     )
     parser.add_argument(
-        "--fer2013-csv", dest="fer2013_csv", type=Path, help="with --data fer2013new.csv: Kaggle's fer2013.csv"
+        "--fer2013-csv",
+        dest="fer2013_csv",
+        type=Path,
+        metavar="FILE",
+        help="with --data fer2013new.csv: Kaggle's fer2013.csv",
     )
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--batch-size", type=int, dest="batch_size")
-    parser.add_argument("--learning-rate", type=float, dest="learning_rate")
-    parser.add_argument("--train-split", dest="train_split", help="split to train on ('none' for class folders)")
-    parser.add_argument("--val-split", dest="val_split", help="validation split ('none' to skip)")
-    parser.add_argument("--val-data", type=Path, dest="val_data", help="separate validation folder")
-    parser.add_argument("--class-weight", choices=["none", "balanced", "sqrt"], dest="class_weight")
+    parser.add_argument("--epochs", type=int, metavar="N", help="number of epochs")
+    parser.add_argument("--batch-size", type=int, dest="batch_size", metavar="N", help="batch size")
+    parser.add_argument("--learning-rate", type=float, dest="learning_rate", metavar="X", help="peak learning rate")
+    parser.add_argument(
+        "--train-split", dest="train_split", metavar="NAME", help="split to train on ('none' for class folders)"
+    )
+    parser.add_argument("--val-split", dest="val_split", metavar="NAME", help="validation split ('none' to skip)")
+    parser.add_argument("--val-data", type=Path, dest="val_data", metavar="DIR", help="separate validation folder")
+    parser.add_argument(
+        "--class-weight", choices=["none", "balanced", "sqrt"], dest="class_weight", help="class weights in the loss"
+    )
     parser.add_argument(
         "--sampling", choices=["shuffle", "balanced", "sqrt"], help="draw rare classes more often (default shuffle)"
     )
     parser.add_argument(
-        "--logit-adjustment", dest="logit_adjustment", type=float, help="tau of the logit-adjusted loss (0: off)"
+        "--logit-adjustment",
+        dest="logit_adjustment",
+        type=float,
+        metavar="TAU",
+        help="tau of the logit-adjusted loss (0: off)",
     )
-    parser.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"])
-    parser.add_argument("--distribute", choices=["auto", "none", "mirrored", "multi_worker"])
+    parser.add_argument(
+        "--precision",
+        choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"],
+        help="auto: mixed_bfloat16 on CPUs with bf16 units, mixed_float16 on GPUs, float32 otherwise",
+    )
+    parser.add_argument(
+        "--distribute",
+        choices=["auto", "none", "mirrored", "multi_worker"],
+        help="tf.distribute strategy (see the distributed-training how-to)",
+    )
     parser.add_argument("--xla", action="store_true", default=None, help="compile with XLA")
-    parser.add_argument("--patience", type=int, help="early stopping patience (0: off)")
-    parser.add_argument("--seed", type=int)
+    parser.add_argument("--patience", type=int, metavar="N", help="early stopping patience (0: off)")
+    parser.add_argument("--seed", type=int, metavar="N", help="random seed")
     parser.add_argument("--no-augment", action="store_true", help="turn augmentation off")
-    parser.add_argument("--on-error", choices=["skip", "raise"], dest="on_error")
-    parser.add_argument("--margin", type=float, help="crop margin recorded in the model metadata")
+    parser.add_argument(
+        "--on-error",
+        choices=["skip", "raise"],
+        dest="on_error",
+        help="skip bad rows and files with a warning, or raise on the first",
+    )
+    parser.add_argument("--margin", type=float, metavar="X", help="crop margin recorded in the model metadata")
     parser.add_argument("--resume", action="store_true", default=None, help="continue from OUT/checkpoints")
     parser.add_argument(
         "--init-from",
@@ -74,7 +106,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="MODEL",
         help="distil: mix these trained models' averaged probabilities into the training targets",
     )
-    parser.add_argument("--teacher-weight", dest="teacher_weight", type=float, help="share of the teacher (0-1]")
+    parser.add_argument(
+        "--teacher-weight", dest="teacher_weight", type=float, metavar="W", help="share of the teacher (0-1]"
+    )
     parser.add_argument(
         "--ensemble-of",
         dest="ensemble_of",

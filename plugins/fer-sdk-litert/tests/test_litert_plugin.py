@@ -89,7 +89,8 @@ def test_alias_and_batches_cut_into_pieces(astronaut: np.ndarray) -> None:
     batch = rec.preprocessor.prepare_crops(crops[:13])
     together = clf.predict_proba(batch)
     one_by_one = np.concatenate([clf.predict_proba(batch[i : i + 1]) for i in range(13)])
-    np.testing.assert_array_equal(together, one_by_one)  # XNNPACK quantizes each face on its own
+    # XNNPACK quantizes each face on its own; batch and single-crop kernels may sum in another order
+    np.testing.assert_allclose(together, one_by_one, atol=1e-6)
     assert sorted(clf._runners) == [1, 4]
     by_alias = fer_sdk.EmotionRecognizer(classifier="tflite").classify(crops[:13])
     assert [p.emotion for p in by_alias] == [rec.labels[i] for i in together.argmax(1)]
@@ -183,21 +184,28 @@ def test_public_test_agreement_with_keras(fer2013: Path, keras_rec: fer_sdk.Emot
 
 
 @pytest.mark.slow
-def test_export_command_round_trip(tmp_path: Path, astronaut: np.ndarray) -> None:
-    """`fer-sdk export` on the bundled Keras model reproduces the shipped int8 model."""
+def test_export_command_round_trip(
+    tmp_path: Path, astronaut: np.ndarray, hopper: np.ndarray, keras_rec: fer_sdk.EmotionRecognizer
+) -> None:
+    """`fer-sdk export` on the bundled Keras model gives a model that computes what the shipped int8 model does.
+
+    Compared by outputs, not bytes: the converter folds constants in float32 on the CPU it runs on,
+    so exports made on CPUs with other instructions (AVX-512, AMX) differ in a few weights' last bits.
+    """
     from fer_sdk.cli import main
 
     out = tmp_path / "export" / "model.tflite"
     assert main(["export", "--model", "fernet_fer7", "--out", str(out), "--quantize", "dynamic"]) == 0
     meta = json.loads((tmp_path / "export" / "metadata.json").read_text())
-    with ExitStack() as stack:
-        shipped = json.loads((bundled_model_dir("int8", stack) / "metadata.json").read_text())
-    assert meta["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
-    if meta["versions"]["tensorflow"] == shipped["versions"]["tensorflow"]:
-        assert meta["sha256"] == shipped["sha256"]  # the conversion is deterministic
-    mine = fer_sdk.EmotionRecognizer(classifier="litert", classifier_options={"model": str(out.parent)})
-    bundled = fer_sdk.EmotionRecognizer(classifier="litert", classifier_options={"model": "int8"})
-    np.testing.assert_allclose(
-        list(mine.predict(astronaut)[0].scores.values()), list(bundled.predict(astronaut)[0].scores.values()), atol=1e-3
-    )
+    assert meta["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()  # its metadata names its own bytes
+    mine = LiteRTClassifier(model=str(out.parent), threads=1)
+    bundled = LiteRTClassifier(model="int8", threads=1)
+    crops = [astronaut[55:175, 165:285], hopper[100:330, 150:380], astronaut, hopper]
+    crops += [cv2.flip(c, 1) for c in crops]
+    batch = keras_rec.preprocessor.prepare_crops(crops)
+    reference = keras_rec.classifier.predict_proba(batch)
+    got, shipped = mine.predict_proba(batch), bundled.predict_proba(batch)
+    np.testing.assert_allclose(got, shipped, atol=ATOL["int8"])
+    np.testing.assert_allclose(got, reference, atol=ATOL["int8"])
+    assert list(got.argmax(1)[:2]) == list(shipped.argmax(1)[:2]) == [3, 6]  # the faces: happy, neutral
     assert main(["export", "--out", str(out), "--quantize", "dynamic"]) == 1  # exists: refuses without --force

@@ -35,6 +35,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 import fer_sdk
+from fer_sdk._quiet import dependency_output
 from fer_sdk.builtin.keras_cnn import METADATA_FILE, ModelFileClassifier, read_metadata, verify_sha256
 from fer_sdk.errors import ModelLoadError
 
@@ -185,6 +186,10 @@ class LiteRTClassifier(ModelFileClassifier):
             self._runners = {1: runner}
 
     def _make_runner(self, content: bytes, batch: int, where: Path | str = "model") -> _Runner:
+        with dependency_output():  # LiteRT's "Created TensorFlow Lite XNNPACK delegate" goes to logging
+            return self._new_runner(content, batch, where)
+
+    def _new_runner(self, content: bytes, batch: int, where: Path | str) -> _Runner:
         interpreter_cls = _interpreter_class()
         try:
             interpreter = interpreter_cls(model_content=content, num_threads=self.threads)

@@ -107,11 +107,14 @@ class MtcnnDetector(FaceDetector):
     def _model(self) -> Any:
         model = getattr(self._local, "model", None)
         if model is None:
-            from mtcnn import MTCNN  # imports TensorFlow: only on first use
+            from fer_sdk._quiet import dependency_output
 
-            model = MTCNN(stages="face_and_landmarks_detection", device=self.options.device)
-            if self.options.graph:
-                _compile_stages(model)
+            with dependency_output():  # TensorFlow's start-up messages go to logging
+                from mtcnn import MTCNN  # imports TensorFlow: only on first use
+
+                model = MTCNN(stages="face_and_landmarks_detection", device=self.options.device)
+                if self.options.graph:
+                    _compile_stages(model)
             self._local.model = model
         return model
 

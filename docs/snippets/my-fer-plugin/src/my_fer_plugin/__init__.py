@@ -1,4 +1,4 @@
-"""my-fer-plugin: a detector for frontal faces and faces in profile, with OpenCV's Haar cascades."""
+"""my-fer-plugin: a detector of frontal and profile faces, with Haar cascades."""
 
 from __future__ import annotations
 
@@ -25,31 +25,48 @@ class FrontalAndProfileDetector(fer_sdk.FaceDetector):
             raise ValueError(f"min_size must be at least 8, got {min_size}")
         self.min_size = min_size
         self.min_neighbors = min_neighbors
-        self._local = threading.local()  # OpenCV cascades are not thread-safe: one pair per thread
+        self._local = (
+            threading.local()
+        )  # OpenCV cascades are not thread-safe: one pair per thread
 
     def _cascades(self) -> tuple[Any, Any]:
-        """Load the two cascades on first use (not at registration: listing plugins stays fast)."""
+        """Load the two cascades on first use (not at registration: listing is fast)."""
         if not hasattr(self._local, "cascades"):
             import cv2
 
-            frontal = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-            profile = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_profileface.xml")
+            frontal = cv2.CascadeClassifier(
+                cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+            )
+            profile = cv2.CascadeClassifier(
+                cv2.data.haarcascades + "haarcascade_profileface.xml"
+            )
             self._local.cascades = (frontal, profile)
         return self._local.cascades  # type: ignore[no-any-return]
 
     def detect(self, frame: fer_sdk.Frame) -> list[fer_sdk.Box]:
-        """Frontal faces, then profile faces (facing either way) that overlap none of them."""
+        """Frontal faces, then profile faces (either way) that overlap none of them."""
         frontal, profile = self._cascades()
         gray = frame.gray
         size = (self.min_size, self.min_size)
-        found = [tuple(b) for b in frontal.detectMultiScale(gray, 1.1, self.min_neighbors, minSize=size)]
+        found = [
+            tuple(b)
+            for b in frontal.detectMultiScale(
+                gray, 1.1, self.min_neighbors, minSize=size
+            )
+        ]
         left = profile.detectMultiScale(gray, 1.1, self.min_neighbors, minSize=size)
-        right = profile.detectMultiScale(gray[:, ::-1].copy(), 1.1, self.min_neighbors, minSize=size)
-        turned = [tuple(b) for b in left] + [(frame.width - x - w, y, w, h) for x, y, w, h in right]
+        right = profile.detectMultiScale(
+            gray[:, ::-1].copy(), 1.1, self.min_neighbors, minSize=size
+        )
+        turned = [tuple(b) for b in left] + [
+            (frame.width - x - w, y, w, h) for x, y, w, h in right
+        ]
         for box in turned:
             if all(_iou(box, other) < 0.3 for other in found):
                 found.append(box)
-        return [fer_sdk.Box(x=int(x), y=int(y), w=int(w), h=int(h)) for x, y, w, h in found]
+        return [
+            fer_sdk.Box(x=int(x), y=int(y), w=int(w), h=int(h)) for x, y, w, h in found
+        ]
 
 
 def _iou(a: tuple[int, ...], b: tuple[int, ...]) -> float:
@@ -62,5 +79,5 @@ def _iou(a: tuple[int, ...], b: tuple[int, ...]) -> float:
 
 @fer_sdk.hookimpl
 def register_detectors(register: fer_sdk.hookspecs.Register) -> None:
-    """Register the detector class (not an instance) under its name and a short alias."""
+    """Register the detector class (not an instance) under its name and an alias."""
     register(FrontalAndProfileDetector, name="frontal-and-profile", aliases=["profile"])

@@ -1,4 +1,4 @@
-"""my-weights: ships a trained model folder inside a Python package and registers it as a classifier."""
+"""my-weights: a trained model folder in a Python package, as a classifier."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ from typing import Any
 
 import fer_sdk
 
-# The model folder written by fer_sdk.train (model.keras + metadata.json), copied into the package.
+# The model folder written by fer_sdk.train (model.keras + metadata.json), copied into
+# the package.
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 
 
 def our_model(**options: Any) -> fer_sdk.EmotionClassifier:
     """Our emotion model (a fer_sdk.train model folder shipped in this package)."""
-    from fer_sdk.builtin.keras_cnn import KerasClassifier  # imported on use: listing plugins stays fast
+    from fer_sdk.builtin.keras_cnn import (
+        KerasClassifier,
+    )  # imported on use: listing plugins stays fast
 
     return KerasClassifier(model=str(MODEL_DIR), **options)
 
