@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -90,6 +90,7 @@ def run_batch(
     chunk_size: int = 64,
     flush_seconds: float = 30.0,
     progress: bool = False,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
     **options: Any,
 ) -> BatchReport:
     """Recognise emotions in a corpus of images and videos and write a resumable data set.
@@ -121,6 +122,8 @@ def run_batch(
         batch_size: ``ray`` engine: sources per actor call.
         chunk_size, flush_seconds: how often results are written.
         progress: a progress line on stderr.
+        on_result: called with each source's result as it completes (its status row, with
+            ``records``), before it is written: for a progress display of your own.
         **options: see :class:`~fer_sdk.batch.BatchOptions`: ``detector``,
             ``preprocessor``, ``classifier``, ``max_faces``, ``*_options``, and for videos
             ``every``, ``detect_every`` and ``smoothing``.
@@ -185,6 +188,8 @@ def run_batch(
             faces += int(result["faces"])
             frames += int(result["frames"])
             bar.update(result)
+            if on_result is not None:
+                on_result(result)
             if len(pending) >= chunk_size or time.monotonic() - last_flush >= flush_seconds:
                 store.write(pending)
                 pending, last_flush = [], time.monotonic()

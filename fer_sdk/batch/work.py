@@ -104,9 +104,10 @@ def process_source(rec: Any, source: Source, options: BatchOptions) -> dict[str,
 
     Returns a dict with the source's status row (``source``, ``kind``, ``status``:
     ``ok``, ``no_face`` or ``error``, ``faces``, ``frames``, ``error``, ``seconds``,
-    ``worker``) and ``records``: for an image one record per face as ``fer-sdk predict
-    --json`` prints it, for a video one record per processed frame (``video``,
-    ``index``, ``timestamp``, ``faces`` with their ``track_id``).
+    ``worker``; ``started``, the wall-clock time it began, is not written) and
+    ``records``: for an image one record per face as ``fer-sdk predict --json``
+    prints it, for a video one record per processed frame (``video``, ``index``,
+    ``timestamp``, ``faces`` with their ``track_id``).
 
     Examples:
         >>> from fer_sdk.batch.sources import expand_sources
@@ -117,7 +118,7 @@ def process_source(rec: Any, source: Source, options: BatchOptions) -> dict[str,
         ('ok', 1, 'happy')
     """
     start = time.perf_counter()
-    row: dict[str, Any] = {"source": source.path, "kind": source.kind, "worker": _worker_name()}
+    row: dict[str, Any] = {"source": source.path, "kind": source.kind, "worker": _worker_name(), "started": time.time()}
     try:
         if source.kind == "video":
             records, faces, frames = _video_records(rec, source.path, options)
