@@ -180,6 +180,7 @@ def main() -> None:
             row = run_config(engine, workers, args.corpus / "photos", args.corpus / "videos", Path(tmp))
         print("RESULT " + json.dumps(row))
         return
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp)
         make_corpus(corpus, args.images, args.videos, args.frames)
@@ -195,7 +196,8 @@ def main() -> None:
             print(f"{config}: done", file=sys.stderr)
     print(
         f"corpus: {args.images} photos 640x480, {args.videos} videos x {args.frames} frames 640x480; "
-        f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), Python {platform.python_version()}"
+        f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), Python {platform.python_version()}; "
+        f"load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     )
     keys = [
         "images/s",

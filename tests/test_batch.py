@@ -56,6 +56,14 @@ def test_sources_expand_folders_patterns_and_lists(corpus: Path, tmp_path: Path)
     assert [Path(s.path).name for s in listed] == ["clip.mp4", "hopper.jpg"]
 
 
+def test_a_link_back_up_the_tree_is_walked_once(tmp_path: Path, astronaut: np.ndarray) -> None:
+    (tmp_path / "a").mkdir()
+    cv2.imwrite(str(tmp_path / "a" / "face.png"), astronaut)
+    (tmp_path / "a" / "loop").symlink_to(tmp_path / "a", target_is_directory=True)
+    found, _ = expand_sources([tmp_path / "a"])
+    assert [Path(s.path).name for s in found] == ["face.png"]
+
+
 def test_parquet_data_set_has_a_row_per_face_and_per_source(local_run: tuple[Path, object], corpus: Path) -> None:
     out, report = local_run
     faces = rel(pd.read_parquet(out / "faces"), corpus)
@@ -173,6 +181,11 @@ def test_empty_folder_and_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFi
     assert "nope" in capsys.readouterr().err
     assert main(["batch", "examples/images", "--out", str(tmp_path / "o"), "--workers", "2"]) == 2
     assert "--engine ray" in capsys.readouterr().err
+    assert main(["batch", "examples/images", "--out", str(tmp_path / "o"), "--every", "0"]) == 2
+    assert "every" in capsys.readouterr().err
+    with pytest.raises(FerSdkError, match="chunk_size must be at least 1"):
+        run_batch(["examples/images"], tmp_path / "o", chunk_size=0)
+    assert not (tmp_path / "o").exists()
 
 
 def test_missing_extras_are_named(
@@ -236,3 +249,9 @@ def test_interrupted_run_resumes_without_duplicates(
     assert not faces.duplicated(["source", "frame", "face"]).any()
     assert faces.groupby("source").size().sum() == sources.faces.sum()
     assert not list(out.rglob(".*.tmp"))
+
+
+def test_import_loads_neither_tensorflow_nor_ray_nor_pyarrow() -> None:
+    code = "import sys, fer_sdk.batch, fer_sdk.cli; print(sorted({'tensorflow', 'ray', 'pyarrow'} & set(sys.modules)))"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == "[]"

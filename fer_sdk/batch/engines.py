@@ -138,7 +138,8 @@ def ray_results(
             ``None`` starts a local Ray on 127.0.0.1 for this run and stops it afterwards.
             In a process where Ray is already initialised, that Ray is used.
         workers: actors in the pool (default: one per CPU, or per GPU with ``gpus_per_worker``).
-        cpus_per_worker, gpus_per_worker: resources each actor reserves.
+        cpus_per_worker: CPUs each actor reserves (and its TensorFlow and OpenCV threads).
+        gpus_per_worker: GPUs (or a share of one) each actor reserves.
         batch_size: sources per call of an actor.
         info: filled with ``cluster`` (the address of the Ray used) and ``workers``.
     """

@@ -118,9 +118,11 @@ def run_batch(
         address: ``ray`` engine: a running cluster; ``None`` starts a local Ray on
             127.0.0.1 for the run.
         workers: ``ray`` engine: actors (default: one per CPU, or per GPU).
-        cpus_per_worker, gpus_per_worker: ``ray`` engine: each actor's resources.
+        cpus_per_worker: ``ray`` engine: CPUs each actor reserves (and its threads).
+        gpus_per_worker: ``ray`` engine: GPUs (or a share of one) each actor reserves.
         batch_size: ``ray`` engine: sources per actor call.
-        chunk_size, flush_seconds: how often results are written.
+        chunk_size: write a part every this many finished sources...
+        flush_seconds: ...or when this many seconds have passed since the last part.
         progress: a progress line on stderr.
         on_result: called with each source's result as it completes (its status row, with
             ``records``), before it is written: for a progress display of your own.
@@ -147,6 +149,13 @@ def run_batch(
         raise FerSdkError(f"format must be 'parquet' or 'jsonl', got {format!r}")
     if engine == "local" and (address is not None or workers is not None or gpus_per_worker):
         raise FerSdkError("address, workers and GPUs per worker are options of the ray engine (engine='ray')")
+    for name, value in (("chunk_size", chunk_size), ("batch_size", batch_size), ("workers", workers or 1)):
+        if value < 1:
+            raise FerSdkError(f"{name} must be at least 1, got {value}")
+    if cpus_per_worker <= 0 or gpus_per_worker < 0:
+        raise FerSdkError(
+            f"cpus_per_worker must be > 0 and gpus_per_worker >= 0, got {cpus_per_worker}, {gpus_per_worker}"
+        )
     opts = BatchOptions.model_validate(options)
     found, empty = expand_sources(sources)
     if not found:

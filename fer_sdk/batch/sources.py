@@ -40,7 +40,13 @@ def _media(path: Path) -> bool:
 
 
 def _walk(folder: Path) -> Iterator[str]:
+    seen: set[str] = set()  # real paths of the folders walked: a link back up the tree is not followed twice
     for root, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if not name.startswith(".") and _media(Path(name)):
