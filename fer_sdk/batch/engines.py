@@ -166,11 +166,13 @@ def ray_results(
             RayWorker.configured(options, max(1, int(cpus_per_worker))),
             batch_size=batch_size,
             batch_format="numpy",
-            compute=ray.data.ActorPoolStrategy(size=workers),
+            # one call at a time per actor: a slow or stuck source holds up no other source queued behind it
+            compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=1),
             num_cpus=cpus_per_worker,
             num_gpus=gpus_per_worker or None,
         )
-        for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+        # no prefetching: a result is taken as soon as it is ready, not after the ones submitted before it
+        for batch in ds.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
             for text in batch["result"]:
                 yield json.loads(str(text))
     finally:
