@@ -161,7 +161,9 @@ def ray_results(
         ctx.enable_progress_bars = False
         ctx.print_on_execution_start = False
         items = [{"path": s.path, "kind": s.kind} for s in sources]
-        ds = ray.data.from_items(items, override_num_blocks=max(1, min(len(items), 4 * workers, 1000)))
+        # a block per source up to 10,000 sources (then a few per block): each result comes back on its own, and
+        # no worker is left with a long tail of sources while the others are idle
+        ds = ray.data.from_items(items, override_num_blocks=max(1, min(len(items), max(10_000, 4 * workers))))
         ds = ds.map_batches(
             RayWorker.configured(options, max(1, int(cpus_per_worker))),
             batch_size=batch_size,
