@@ -1,7 +1,7 @@
 """The ``fer-sdk`` command: a thin layer over the public API.
 
-Subcommands: ``predict`` (images), ``plugins`` (list components), ``train``
-(the training recipe), ``evaluate`` (metrics on a labelled split) and
+Subcommands: ``predict`` (images), ``batch`` (corpora, see :mod:`fer_sdk.batch`),
+``plugins`` (list components), ``train`` (the training recipe), ``evaluate`` (metrics on a labelled split) and
 ``export`` (a model for a fast CPU runtime: TFLite / LiteRT or ONNX).
 Exit codes: 0 success, 1 when some input could not be processed, 2 for usage
 errors.
@@ -257,6 +257,12 @@ def _cmd_timeline(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from fer_sdk.batch.cli import cmd_batch
+
+    return cmd_batch(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``fer-sdk``."""
     from fer_sdk import __version__
@@ -304,6 +310,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--max-faces", type=int, default=None, metavar="N", help="keep at most N faces, the largest")
     p.set_defaults(func=_cmd_predict)
+
+    from fer_sdk.batch.cli import add_batch_arguments
+
+    p = sub.add_parser("batch", help="a corpus of images and videos to a resumable Parquet data set (local or Ray)")
+    add_batch_arguments(p)
+    p.set_defaults(func=_cmd_batch)
 
     p = sub.add_parser("plugins", help="list detectors, preprocessors and classifiers")
     p.add_argument("--json", action="store_true", help="print them as JSON")

@@ -361,43 +361,10 @@ def test_evaluate_votes_commands(checkout: Path) -> None:
 
 # how-to guides -------------------------------------------------------------------------------------------------------
 @pytest.mark.slow
-def test_classify_crops_and_batch_folder(checkout: Path) -> None:
+def test_classify_crops(checkout: Path) -> None:
     (out,) = run_snippet("classify-crops.sh", checkout)
     assert "astronaut (BGR crop): happy" in out and "grace_hopper (grayscale crop): neutral" in out
     assert "batch (1, 48, 48, 3): ['happy']" in out
-    as_csv, as_jsonl = run_snippet("batch-folder.sh", checkout)
-    assert "2 images, 2 faces, 0 unreadable -> results.csv" in as_csv
-    assert "-> results.jsonl" in as_jsonl
-    rows = (checkout / "results.csv").read_text().splitlines()
-    assert rows[0] == "image,face,x,y,w,h,emotion,confidence," + ",".join(FER7)
-    # the page shows what the command writes (up to each "…")
-    page = (DOCS / "how-to" / "batch-folder.md").read_text(encoding="utf-8")
-    shown = page.split('```text title="results.csv"\n', 1)[1].split("```", 1)[0].splitlines()
-    assert len(shown) == len(rows) and shown[0] == rows[0]
-    for want, got in zip(shown[1:], rows[1:], strict=True):
-        assert got.startswith(want.split("…")[0]), (want, got)
-    assert rows[1].startswith("astronaut.png,0,") and ",happy," in rows[1]
-    assert rows[2].startswith("grace_hopper.jpg,0,") and ",neutral," in rows[2]
-    lines = [json.loads(line) for line in (checkout / "results.jsonl").read_text().splitlines()]
-    assert [(r["image"], r["faces"][0]["emotion"]) for r in lines] == [
-        ("astronaut.png", "happy"),
-        ("grace_hopper.jpg", "neutral"),
-    ]
-
-
-def test_batch_folder_reports_unreadable_files_and_faceless_images(tmp_path: Path) -> None:
-    folder = tmp_path / "in" / "sub"
-    folder.mkdir(parents=True)
-    cv2.imwrite(str(folder / "blank.png"), np.zeros((120, 160, 3), np.uint8))
-    (folder / "broken.jpg").write_bytes(b"nope")
-    res = subprocess.run(
-        [sys.executable, str(ROOT / "examples/batch_folder.py"), str(tmp_path / "in"), str(tmp_path / "r.csv")],
-        capture_output=True,
-        text=True,
-        env=env_with(),
-    )
-    assert res.returncode == 1 and "skipped" in res.stderr and "broken.jpg" in res.stderr
-    assert (tmp_path / "r.csv").read_text().splitlines()[1].startswith("sub/blank.png,,")
 
 
 @pytest.mark.slow

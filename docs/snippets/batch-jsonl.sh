@@ -1,0 +1,1 @@
+fer-sdk batch examples/images --out results-jsonl --format jsonl

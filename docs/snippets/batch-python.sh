@@ -1,0 +1,1 @@
+python examples/batch_folder.py examples/images results-py

@@ -1,0 +1,1 @@
+fer-sdk batch photos/ --out results --engine ray --workers 2
