@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -85,6 +86,9 @@ MODELS: dict[str, ModelSpec] = {
 }
 """The bundled models by name (files from the ``mediapipe`` 0.10.21 wheel; see the plugin's README)."""
 
+MAX_DEFAULT_THREADS = 2
+"""Threads per interpreter by default (more do not help inputs this small)."""
+
 MAX_SCALE = 2.0
 """The most a frame is enlarged for small faces (``min_size`` below the model's ``min_face``)."""
 
@@ -128,7 +132,12 @@ class BlazeFaceOptions(BaseModel):
         description="boxes overlapping a higher-scoring one by more than this IoU are merged into it "
         "(MediaPipe's weighted non-maximum suppression: the kept box is the score-weighted mean of its group)",
     )
-    threads: int = Field(1, ge=1, le=64, description="threads of each LiteRT interpreter")
+    threads: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description=f"threads of each LiteRT interpreter; None: the usable cores, at most {MAX_DEFAULT_THREADS}",
+    )
 
 
 class Pass(NamedTuple):
@@ -274,7 +283,7 @@ class _Model:
 
 _CONTENT: dict[str, bytes] = {}
 _CONTENT_LOCK = threading.Lock()
-MAX_SIZES = 8
+MAX_SIZES = 16
 """Interpreters kept per thread, one per input size (a video has one or two sizes; a folder of photos more)."""
 
 
@@ -317,6 +326,13 @@ def _resized(image: np.ndarray, scale: float) -> np.ndarray:
         return image
     size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR)
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
 
 
 def _round_up(n: float, step: int) -> int:
@@ -364,13 +380,18 @@ class BlazeFaceDetector(FaceDetector):
         t = self.options.score_threshold
         self._min_logit = math.log(t / (1.0 - t))
 
+    @property
+    def threads(self) -> int:
+        """Threads each interpreter uses."""
+        return self.options.threads or max(1, min(_usable_cores(), MAX_DEFAULT_THREADS))
+
     def _model(self, size: tuple[int, int]) -> _Model:
         models: dict[tuple[int, int], _Model] | None = getattr(self._local, "models", None)
         if models is None:
             models = self._local.models = {}
         model = models.pop(size, None)
         if model is None:
-            model = _Model(self.spec, model_bytes(self.options.model), self.options.threads, size)
+            model = _Model(self.spec, model_bytes(self.options.model), self.threads, size)
             while len(models) >= MAX_SIZES:
                 models.pop(next(iter(models)))  # the least recently used size
         models[size] = model  # (re)inserted last: most recently used
