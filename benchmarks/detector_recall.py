@@ -10,7 +10,10 @@ square with IoU >= 0.3; other detections are false boxes. The settings compared:
 * ``one-pass``: fer_sdk's previous defaults (``alt2`` cascade, min_size 48: detection on a half-size copy,
   scaleFactor 1.2, minNeighbors 1), one OpenCV search;
 * ``default``: fer_sdk's default now: the same, with faces of 80 pixels and more searched on a
-  quarter-size copy and then placed precisely on the half-size one (``coarse_octave``).
+  quarter-size copy and then placed precisely on the half-size one (``coarse_octave``);
+* ``blazeface``: for comparison, when ``plugins/fer-sdk-blazeface`` is installed, its ``blazeface``
+  detector with its defaults (a CNN, not a Haar setting; ``benchmarks/detector_compare.py`` compares
+  the detector plugins in more detail).
 
 The settings take turns on each frame, so a busy machine slows them alike.
 
@@ -139,7 +142,7 @@ def main() -> None:
     args = ap.parse_args()
     faces = load_image_folders(args.data, "PublicTest").images[..., 0]
     frames = make_frames(faces, args.frames)
-    settings = {
+    settings: dict[str, Any] = {
         "fer": FerLike(),
         "v0.1": HaarDetector(
             cascade="haarcascade_frontalface_default.xml",
@@ -151,18 +154,25 @@ def main() -> None:
         "one-pass": HaarDetector(coarse_octave=False),
         "default": HaarDetector(),
     }
+    try:
+        from fer_sdk_blazeface import BlazeFaceDetector
+    except ImportError:
+        print("(plugins/fer-sdk-blazeface is not installed: no blazeface row)")
+    else:
+        settings["blazeface"] = BlazeFaceDetector()
+        settings["blazeface"].detect(Frame(frames[0][0]))  # first use loads the model: not timed
     n_faces = sum(len(t) for _, t in frames)
     print(f"{len(frames)} frames of 640x480, {n_faces} pasted faces (48-200 px)")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; opencv {cv2.__version__}")
     found, total, false, times = take_turns(settings, frames, shared_frame=True)
     head = " ".join(f"{f'recall {lo}-{hi - 1}px':>17s}" for lo, hi in BUCKETS)
-    print(f"{'setting':8s} {'recall':>7s} {head} {'false/frame':>11s} {'ms/frame':>9s} {'p25-p75':>12s}")
+    print(f"{'setting':9s} {'recall':>7s} {head} {'false/frame':>11s} {'ms/frame':>9s} {'p25-p75':>12s}")
     for name in settings:
         recall = sum(found[name].values()) / max(1, sum(total.values()))
         cells = " ".join(f"{found[name][b] / max(1, total[b]):17.3f}" for b in BUCKETS)
         q1, med, q3 = np.percentile(times[name], [25, 50, 75])
         spread = f"{q1:.2f}-{q3:.2f}"
-        print(f"{name:8s} {recall:7.3f} {cells} {false[name] / len(frames):11.3f} {med:9.2f} {spread:>12s}")
+        print(f"{name:9s} {recall:7.3f} {cells} {false[name] / len(frames):11.3f} {med:9.2f} {spread:>12s}")
 
 
 if __name__ == "__main__":

@@ -24,8 +24,12 @@ minute, from PyPI) as its maintainers' Haar path needs it: ``fer==25.10.3``
 without its dependencies, plus tensorflow-cpu, an OpenCV 4.x wheel and the
 small packages it imports. fer_sdk runs in the interpreter that runs this script.
 
+A column ``CLASSIFIER@DETECTOR`` runs fer_sdk with another detector, e.g.
+``--classifier keras,keras@blazeface`` adds a column with the ``blazeface``
+detector of ``plugins/fer-sdk-blazeface`` (installed in this interpreter).
+
     pip install -e ".[bench]"       # scikit-image, for the background photos
-    python benchmarks/vs_fer.py --data ../shared/datasets/fer2013 [--classifier keras,litert:int8]
+    python benchmarks/vs_fer.py --data ../shared/datasets/fer2013 [--classifier keras,litert:int8,keras@blazeface]
 """
 
 from __future__ import annotations
@@ -105,8 +109,9 @@ class _Sdk:
 
         from fer_sdk import EmotionRecognizer, Frame
 
+        classifier, _, detector = classifier.partition("@")  # CLASSIFIER[@DETECTOR]
         name, options = classifier_spec(classifier)
-        self.rec = EmotionRecognizer(classifier=name, classifier_options=options)
+        self.rec = EmotionRecognizer(detector=detector or "haar", classifier=name, classifier_options=options)
         self.frame = Frame
 
     def predict(self, frame: np.ndarray) -> list[list[int]]:
@@ -251,7 +256,8 @@ def main() -> None:
     ap.add_argument(
         "--classifier",
         default="keras",
-        help="fer_sdk classifiers, comma-separated; NAME:MODEL sets the model option (e.g. keras,litert:int8)",
+        help="fer_sdk classifiers, comma-separated; NAME:MODEL sets the model option, @DETECTOR the detector "
+        "(e.g. keras,litert:int8,keras@blazeface)",
     )
     ap.add_argument("--worker", choices=["fer", "sdk"], help=argparse.SUPPRESS)
     ap.add_argument("--mode", choices=["time", "cold", "memory", "versions"], help=argparse.SUPPRESS)
@@ -319,7 +325,7 @@ def main() -> None:
     for run in ("fer", cols[1]):
         print(f"{run.split()[0]:8s}: " + ", ".join(f"{k} {v}" for k, v in res[run]["versions"].items()))
     print("fer: FER() defaults (Haar on the full frame, int8 TFLite mini-Xception); fer_sdk: EmotionRecognizer()")
-    print("with its default detector and the classifier named in the column header")
+    print("with its default detector (or the one after @) and the classifier named in the column header")
     print()
 
     for r in res.values():

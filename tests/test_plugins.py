@@ -160,7 +160,7 @@ def test_object_without_the_interface_is_refused() -> None:
         EmotionRecognizer(detector=object())  # type: ignore[arg-type]
 
 
-UNINSTALLED = ("fer_sdk_example", "fer_sdk_mtcnn", "fer_sdk_align", "fer_sdk_litert")
+UNINSTALLED = ("fer_sdk_example", "fer_sdk_mtcnn", "fer_sdk_align", "fer_sdk_litert", "fer_sdk_blazeface")
 
 
 def test_the_core_works_with_the_plugin_distributions_uninstalled(tmp_path: Path) -> None:
@@ -203,7 +203,7 @@ def test_the_core_works_with_the_plugin_distributions_uninstalled(tmp_path: Path
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert {"haar"} <= set(out["names"]["detectors"]) and "keras" in out["names"]["classifiers"]
     everything = {n for names in out["names"].values() for n in names}
-    assert not everything & {"mtcnn", "aligned", "litert", "whole-frame"}, out["names"]
+    assert not everything & {"mtcnn", "aligned", "litert", "whole-frame", "blazeface"}, out["names"]
     assert out["emotions"] == ["happy"]
     assert [name for name, _ in out["missing"]] == ["mtcnn", "litert"]
     for name, message in out["missing"]:  # the project's own plugins: the message says what to install
