@@ -1,4 +1,6 @@
-"""Recognise the emotions in every image and video of a folder with fer_sdk.batch, then read the results.
+"""Recognise the emotions in every image and video of a folder with fer_sdk.batch.
+
+Then read the results.
 
     python examples/batch_folder.py IN_DIR OUT_DIR
 

@@ -1,4 +1,6 @@
-"""The ``blazeface`` detector (``fer-sdk-blazeface``): fast boxes with a score and six landmarks.
+"""The ``blazeface`` detector (``fer-sdk-blazeface``).
+
+Fast boxes with a score and six landmarks.
 
 Needs ``pip install plugins/fer-sdk-blazeface``. Run from the repository root:
 
@@ -17,9 +19,12 @@ IMAGE = Path(__file__).resolve().parent / "images" / "grace_hopper.jpg"
 
 # min_size: smallest face side in pixels the search plans for (smaller is slower);
 # score_threshold: the least BlazeFace score a face needs.
-rec = EmotionRecognizer(detector="blazeface", detector_options={"min_size": 48, "score_threshold": 0.65})
+rec = EmotionRecognizer(
+    detector="blazeface", detector_options={"min_size": 48, "score_threshold": 0.65}
+)
 for face in rec.predict(cv2.imread(str(IMAGE))):
     box = face.box
     (lx, ly), (rx, ry) = box.landmarks["left_eye"], box.landmarks["right_eye"]
     print(f"blazeface: box {box.xyxy}, score {box.score:.3f}, emotion: {face.emotion}")
-    print(f"  eyes at ({lx:.0f}, {ly:.0f}) and ({rx:.0f}, {ry:.0f}); landmarks: {', '.join(box.landmarks)}")
+    eyes = f"eyes at ({lx:.0f}, {ly:.0f}) and ({rx:.0f}, {ry:.0f})"
+    print(f"  {eyes}; landmarks: {', '.join(box.landmarks)}")

@@ -1,4 +1,5 @@
-# on the head node (fer_sdk[ray] installed on every node, the corpus on storage they all read)
+# on the head node (fer_sdk[ray] installed on every node,
+# the corpus on storage they all read)
 ray start --head --port 6379
 # on each other node
 ray start --address HEAD_IP:6379
