@@ -25,7 +25,7 @@ without its dependencies, plus tensorflow-cpu, an OpenCV 4.x wheel and the
 small packages it imports. fer_sdk runs in the interpreter that runs this script.
 
     pip install -e ".[bench]"       # scikit-image, for the background photos
-    python benchmarks/vs_fer.py --data ../shared/datasets/fer2013 [--classifier keras,litert:int8]
+    python benchmarks/vs_fer.py --data ../shared/datasets/fer2013 [--classifier auto,keras,litert-int8]
 """
 
 from __future__ import annotations
@@ -182,8 +182,15 @@ def versions(lib: str) -> dict[str, str]:
     from importlib.metadata import version
 
     names = ["numpy", "opencv-python-headless", "tensorflow-cpu" if lib == "fer" else "tensorflow"]
+    if lib != "fer":
+        names.append("ai-edge-litert")
     names.append("fer" if lib == "fer" else "fer_sdk")
     out = {"python": platform.python_version()}
+    if lib != "fer":
+        from fer_sdk.runtime import choose_classifier
+
+        choice = choose_classifier()
+        out["auto"] = f"{choice.name}: {choice.reason}"
     for name in names:
         try:
             out[name] = version(name)
@@ -250,8 +257,9 @@ def main() -> None:
     ap.add_argument("--fer-venv", type=Path, default=FER_VENV)
     ap.add_argument(
         "--classifier",
-        default="keras",
-        help="fer_sdk classifiers, comma-separated; NAME:MODEL sets the model option (e.g. keras,litert:int8)",
+        default="auto",
+        help="fer_sdk classifiers, comma-separated; NAME:MODEL sets the model option; auto: the default "
+        "(litert on a machine without a GPU), e.g. auto,keras,litert-int8",
     )
     ap.add_argument("--worker", choices=["fer", "sdk"], help=argparse.SUPPRESS)
     ap.add_argument("--mode", choices=["time", "cold", "memory", "versions"], help=argparse.SUPPRESS)
@@ -319,7 +327,8 @@ def main() -> None:
     for run in ("fer", cols[1]):
         print(f"{run.split()[0]:8s}: " + ", ".join(f"{k} {v}" for k, v in res[run]["versions"].items()))
     print("fer: FER() defaults (Haar on the full frame, int8 TFLite mini-Xception); fer_sdk: EmotionRecognizer()")
-    print("with its default detector and the classifier named in the column header")
+    print("with its default detector and the classifier named in the column header (auto: the default, here")
+    print(f"{res[cols[1]]['versions'].get('auto', '-')})")
     print()
 
     for r in res.values():

@@ -86,7 +86,7 @@ def evaluate(
     from fer_sdk.train.evaluate import compute_metrics
 
     rec = EmotionRecognizer(
-        classifier=str(model) if model is not None else "keras",
+        classifier=str(model) if model is not None else "auto",
         classifier_options={"batch_size": batch_size, **(classifier_options or {})},
         detector="haar",
     )

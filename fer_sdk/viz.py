@@ -24,9 +24,12 @@ def feature_maps(recognizer: Any, face: Any, layers: Sequence[str] = DEFAULT_LAY
         face: a face crop (grayscale or BGR uint8 image).
         layers: layer names of the model (default: the outputs of the 2nd and 3rd max-pooling).
     """
+    from fer_sdk.runtime import require_tensorflow
+
+    require_tensorflow("feature maps (fer-sdk featuremaps, fer_sdk.viz)")
     keras_model = getattr(recognizer.classifier, "keras_model", None)
     if keras_model is None:
-        raise ComponentError("feature maps need a Keras classifier (the default 'keras' classifier)")
+        raise ComponentError("feature maps need the Keras classifier: EmotionRecognizer(classifier='keras')")
     import keras
 
     names = [layer.name for layer in keras_model.layers]

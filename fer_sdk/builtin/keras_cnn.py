@@ -323,6 +323,15 @@ class ModelFileClassifier(EmotionClassifier):
         h, w = self.metadata["input_size"]
         return int(h), int(w), int(self.metadata.get("channels", 1))
 
+    def _postprocess(self, probs: np.ndarray) -> np.ndarray:
+        """The last step of :meth:`predict_proba` in every runtime of the model (Keras, LiteRT).
+
+        The network's probabilities ``(n, len(labels))`` in, the classifier's out:
+        the one place for a step that belongs to the model whatever runs it (none
+        yet: the probabilities as they are).
+        """
+        return probs
+
     def _checked(self, batch: np.ndarray) -> np.ndarray:
         """``batch`` as float32, or :class:`InvalidImageError` if it is not ``(n, h, w, c)`` of the model's size."""
         batch = np.asarray(batch, dtype=np.float32)
@@ -423,6 +432,9 @@ class KerasClassifier(ModelFileClassifier):
             self._forward = self._make_forward(self._inference)
 
     def _load_keras(self, model_path: Path) -> Any:
+        from fer_sdk.runtime import require_tensorflow
+
+        require_tensorflow("the keras classifier")
         import keras
 
         try:
@@ -542,4 +554,4 @@ class KerasClassifier(ModelFileClassifier):
             if self.options.flip_tta:  # the mirror images take the same path (precision, XLA) as the crops
                 probs = (probs + self._run(forward, np.ascontiguousarray(chunk[:, :, ::-1]))) / 2.0
             outs.append(probs)
-        return np.concatenate(outs)
+        return self._postprocess(np.concatenate(outs))
