@@ -187,7 +187,7 @@ def test_the_core_works_with_the_plugin_distributions_uninstalled(tmp_path: Path
         names = {k: [c["name"] for c in v] for k, v in fer_sdk.available_components().items()}
         faces = fer_sdk.EmotionRecognizer().predict(cv2.imread(sys.argv[2]))
         missing = []
-        for kind, name in (("detector", "mtcnn"), ("classifier", "litert")):
+        for kind, name in (("detector", "mtcnn"), ("classifier", "litert-int8")):
             try:
                 fer_sdk.EmotionRecognizer(**{kind: name})
             except fer_sdk.UnknownComponentError:
@@ -201,8 +201,8 @@ def test_the_core_works_with_the_plugin_distributions_uninstalled(tmp_path: Path
     )
     assert res.returncode == 0, res.stderr[-3000:]
     out = json.loads(res.stdout.strip().splitlines()[-1])
-    assert {"haar"} <= set(out["names"]["detectors"]) and "keras" in out["names"]["classifiers"]
+    assert {"haar"} <= set(out["names"]["detectors"]) and {"keras", "litert"} <= set(out["names"]["classifiers"])
     everything = {n for names in out["names"].values() for n in names}
-    assert not everything & {"mtcnn", "aligned", "litert", "whole-frame"}, out["names"]
+    assert not everything & {"mtcnn", "aligned", "litert-int8", "whole-frame"}, out["names"]
     assert out["emotions"] == ["happy"]
-    assert out["missing"] == ["mtcnn", "litert"]
+    assert out["missing"] == ["mtcnn", "litert-int8"]
