@@ -58,22 +58,36 @@ def largest(venv: Path, n: int = 6) -> str:
     return ", ".join(f"{name} {mib(size)}" for size, name in sorted(sizes, reverse=True)[:n])
 
 
-def timed_cli(python: Path, args: list[str], runs: int) -> tuple[float, list[float], str]:
-    """Median wall seconds of ``fer-sdk ARGS`` in new processes, all runs, and the last output."""
+def timed_cli(python: Path, args: list[str], runs: int) -> tuple[str, str]:
+    """``fer-sdk ARGS`` in new processes: a line with the median wall and CPU seconds and every run; the output.
+
+    The line also gives the CPU time (user + system) of each run: on a machine shared with
+    other work the wall time grows with the wait for a core, the CPU time much less.
+    """
+    import resource
+
     cli = python.parent / "fer-sdk"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     out = ""
-    times = []
+    times, cpu = [], []
     for i in range(runs + 1):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         res = subprocess.run([str(cli), *args], capture_output=True, text=True, env=env, cwd=ROOT)
         elapsed = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if res.returncode != 0:
             raise SystemExit(f"fer-sdk {' '.join(args)} failed ({res.returncode}):\n{res.stderr[-2000:]}")
         out = res.stdout.strip()
         if i:  # the first run fills the file cache
             times.append(elapsed)
-    return statistics.median(times), times, out
+            cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    runs_s = ", ".join(f"{t:.2f}" for t in times)
+    line = (
+        f"median {statistics.median(times):.2f} s wall over {runs} runs ({runs_s}); "
+        f"CPU time (user + system) median {statistics.median(cpu):.2f} s"
+    )
+    return line, out
 
 
 def measure(spec: str, image: Path, runs: int, workdir: Path) -> None:
@@ -96,14 +110,12 @@ def measure(spec: str, image: Path, runs: int, workdir: Path) -> None:
         [str(python), "-c", probe], capture_output=True, text=True, check=True, cwd="/", env=env
     ).stdout.partition(" ")
     print(f"TensorFlow installed: {has_tf}; EmotionRecognizer() classifier: {rest.strip()}")
-    median, times, out = timed_cli(python, ["predict", str(image)], runs)
-    spread = ", ".join(f"{t:.2f}" for t in times)
-    print(f"fer-sdk predict {image.name}: median {median:.2f} s wall over {runs} runs ({spread})")
+    line, out = timed_cli(python, ["predict", str(image)], runs)
+    print(f"fer-sdk predict {image.name}: {line}")
     print(f"  {out.splitlines()[0] if out else '(no output)'}")
     if has_tf == "True":  # the same command on TensorFlow, for comparison
-        median, times, _ = timed_cli(python, ["predict", str(image), "--classifier", "keras"], runs)
-        spread = ", ".join(f"{t:.2f}" for t in times)
-        print(f"fer-sdk predict {image.name} --classifier keras: median {median:.2f} s wall ({spread})")
+        line, _ = timed_cli(python, ["predict", str(image), "--classifier", "keras"], runs)
+        print(f"fer-sdk predict {image.name} --classifier keras: {line}")
     else:
         res = subprocess.run(
             [str(venv / "bin" / "fer-sdk"), "train", "--data", str(workdir), "--out", str(workdir / "run")],
@@ -125,9 +137,8 @@ def main() -> None:
     if args.here:
         python = Path(sys.executable)
         for extra in ([], ["--classifier", "keras"]):
-            median, times, _ = timed_cli(python, ["predict", str(args.image.resolve()), *extra], args.runs)
-            spread = ", ".join(f"{t:.2f}" for t in times)
-            print(f"fer-sdk predict {args.image.name} {' '.join(extra)}: median {median:.2f} s wall ({spread})")
+            line, _ = timed_cli(python, ["predict", str(args.image.resolve()), *extra], args.runs)
+            print(f"fer-sdk predict {args.image.name} {' '.join(extra)}: {line}")
         return
     with tempfile.TemporaryDirectory(prefix="fer-sdk-install-") as tmp:
         for spec in [".", ".[test]"] if args.full else ["."]:

@@ -166,16 +166,31 @@ def cold(lib: str, photo: Path, classifier: str) -> dict[str, float]:
     return {"import_ms": imported, "first_result_ms": _ms(t1)}
 
 
-def memory(lib: str, folder: Path, n: int, classifier: str) -> dict[str, float]:
-    """Peak RSS after loading the recognizer and running ``n`` frames."""
+def peak_rss_mib() -> float:
+    """This process's peak resident memory in MiB: ``VmHWM`` on Linux, else ``ru_maxrss``.
+
+    Not ``ru_maxrss`` on Linux: it survives ``exec``, so a worker started by a large parent
+    would report the parent's size at the fork.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     import resource
 
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return float(peak / 2**20 if sys.platform == "darwin" else peak / 1024)  # bytes on macOS, KiB elsewhere
+
+
+def memory(lib: str, folder: Path, n: int, classifier: str) -> dict[str, float]:
+    """Peak RSS after loading the recognizer and running ``n`` frames."""
     frames = _load_frames(folder)
     model = _make(lib, classifier)
     for i in range(n):
         model.predict(frames[i % len(frames)])
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    return {"peak_rss_mib": peak / 1024, "frames": n}
+    return {"peak_rss_mib": peak_rss_mib(), "frames": n}
 
 
 def versions(lib: str) -> dict[str, str]:
@@ -286,6 +301,7 @@ def main() -> None:
 
     if not (args.data / "PublicTest").is_dir():
         raise SystemExit(f"FER2013 not found at {args.data}: pass --data (the folder holding PublicTest/)")
+    load_start = os.getloadavg()[0]
     faces = load_image_folders(args.data, "PublicTest").images[..., 0]
     fer_python = build_fer_venv(args.fer_venv)
     frames = make_frames(faces, args.frames)
@@ -324,6 +340,8 @@ def main() -> None:
         f"fer_sdk vs fer: {len(frames)} frames of 640x480 with {n_faces} real faces (48-200 px), {args.rounds} rounds"
     )
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}")
+    # other work on the machine slows every column; the comparison within one run stays fair-ish
+    print(f"load average (1 min) at the start / end of the run: {load_start:.1f} / {os.getloadavg()[0]:.1f}")
     for run in ("fer", cols[1]):
         print(f"{run.split()[0]:8s}: " + ", ".join(f"{k} {v}" for k, v in res[run]["versions"].items()))
     print("fer: FER() defaults (Haar on the full frame, int8 TFLite mini-Xception); fer_sdk: EmotionRecognizer()")

@@ -163,16 +163,17 @@ class _Runner:
 class LiteRTClassifier(ModelFileClassifier):
     """The bundled emotion CNN, or an exported one, on LiteRT with XNNPACK (no TensorFlow needed).
 
-    Args:
-        model: a bundled preset name (default ``fernet_fer7``: its float32
-            LiteRT file, the Keras model's probabilities to float rounding), a
-            model folder or a ``.tflite`` file written by ``fer-sdk export``.
-        threads: threads per forward pass (default: usable cores, at most 4).
-        batch_size: largest batch per forward pass; bigger batches are cut
-            into pieces of this size and powers of two below it.
-        verify_checksum: refuse a model whose SHA-256 differs from its metadata.
-        flip_tta: also classify each crop's mirror image and average the two
-            probabilities (as the Keras classifier's option of that name).
+    Keyword options (:class:`LiteRTOptions`, unknown keys are errors):
+
+    - ``model``: a bundled preset name (default ``fernet_fer7``: its float32
+      LiteRT file, the Keras model's probabilities to float rounding), a model
+      folder or a ``.tflite`` file written by ``fer-sdk export``;
+    - ``threads``: threads per forward pass (default: usable cores, at most 4);
+    - ``batch_size``: largest batch per forward pass; bigger batches are cut
+      into pieces of this size and powers of two below it;
+    - ``verify_checksum``: refuse a model whose SHA-256 differs from its metadata;
+    - ``flip_tta``: also classify each crop's mirror image and average the two
+      probabilities (as the Keras classifier's option of that name).
 
     Thread safety: a LiteRT interpreter must not run two batches at once, so
     calls to :meth:`predict_proba` from several threads take turns on a lock
