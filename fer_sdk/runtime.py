@@ -116,11 +116,12 @@ def require_tensorflow(what: str) -> None:
 def gpu_visible() -> bool:
     """Whether an NVIDIA GPU is visible to this process, judged without importing TensorFlow.
 
-    True when the NVIDIA driver lists a GPU (``/proc/driver/nvidia/gpus/*`` or
-    ``/dev/nvidia0``) and ``CUDA_VISIBLE_DEVICES`` does not hide them all
-    (``""`` or ``"-1"``). Importing TensorFlow to ask it takes seconds; this
-    takes microseconds, and may say True where TensorFlow then finds no usable
-    GPU (no CUDA libraries): the Keras classifier then runs on the CPU.
+    True when the NVIDIA driver lists a GPU (``/proc/driver/nvidia/gpus/*``,
+    ``/dev/nvidia0``, or under WSL2 its CUDA library ``/usr/lib/wsl/lib/libcuda.so``)
+    and ``CUDA_VISIBLE_DEVICES`` does not hide them all (``""`` or ``"-1"``).
+    Importing TensorFlow to ask it takes seconds; this takes microseconds, and
+    may say True where TensorFlow then finds no usable GPU (no CUDA libraries):
+    the Keras classifier then runs on the CPU.
 
     Examples:
         >>> isinstance(gpu_visible(), bool)
@@ -135,7 +136,7 @@ def gpu_visible() -> bool:
             return True
     except OSError:
         pass
-    return Path("/dev/nvidia0").exists()
+    return Path("/dev/nvidia0").exists() or Path("/usr/lib/wsl/lib/libcuda.so").exists()
 
 
 def _keras_only_options(options: Mapping[str, Any]) -> list[str]:
@@ -151,7 +152,7 @@ def _has_litert_file(model: str) -> bool:
     try:
         with ExitStack() as stack:
             path, _ = LiteRTClassifier(model=model, verify_checksum=False)._locate(stack)
-            return path.is_file()
+            return path.suffix == ".tflite" and path.is_file()  # a .keras file named as the model: Keras
     except (ModelLoadError, OSError):
         return False
 

@@ -105,7 +105,8 @@ def test_gpu_check_reads_the_driver_and_cuda_visible_devices(monkeypatch: pytest
         assert runtime.gpu_visible() is False
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
     driver = Path("/proc/driver/nvidia/gpus")
-    expected = (driver.is_dir() and any(driver.iterdir())) or Path("/dev/nvidia0").exists()
+    wsl = Path("/usr/lib/wsl/lib/libcuda.so")
+    expected = (driver.is_dir() and any(driver.iterdir())) or Path("/dev/nvidia0").exists() or wsl.exists()
     assert runtime.gpu_visible() is expected
 
 
