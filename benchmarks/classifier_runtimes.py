@@ -1,7 +1,9 @@
 """Classifier runtimes on this CPU: Keras (fp32, bf16) against the LiteRT plugin (fp32, int8) and ONNX Runtime.
 
-For each runtime: single-crop latency (median and interquartile range of
-``predict_proba`` on one prepared 48x48 face), throughput in crops/s for
+For each runtime: cold start (importing the runtime, loading the model and the
+first result on one crop, in a fresh process), the peak resident memory of that process
+right after (``VmHWM``: Python, NumPy and the runtime with its model), single-crop
+latency (median and interquartile range of ``predict_proba`` on one prepared 48x48 face), throughput in crops/s for
 batches of 1, 8, 64 and 256, and, when the FER2013 images are present,
 PublicTest accuracy and the share of faces whose top label equals the Keras
 fp32 model's. Each runtime runs in its own process (TensorFlow's global
@@ -17,8 +19,10 @@ Rows:
   and bf16 for two and more, where the CPU has bfloat16 units;
 * ``keras fp32 as saved``: float32 without those two (``fold_batchnorm=False``,
   ``xla_single_crop=False``): the model run as Keras saved it;
-* ``litert fp32`` / ``litert int8``: the fer-sdk-litert plugin's bundled models
-  (skipped when the plugin is not installed);
+* ``litert fp32``: fer_sdk's ``litert`` classifier, the preset's float32 LiteRT file
+  (what ``EmotionRecognizer()`` runs on a machine without a GPU);
+* ``litert int8``: the fer-sdk-litert plugin's ``litert-int8`` (skipped when the plugin
+  is not installed);
 * ``onnxruntime fp32``: an ONNX export run by onnxruntime (skipped unless
   tf2onnx and onnxruntime are installed).
 
@@ -50,6 +54,24 @@ RUNTIMES = ["keras-fp32", "keras-bf16", "keras-fp32-as-saved", "litert-fp32", "l
 BATCHES = (1, 8, 64, 256)
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident memory in MiB: ``VmHWM`` on Linux, else ``ru_maxrss``.
+
+    Not ``ru_maxrss`` on Linux: it survives ``exec``, so a worker started by a large parent
+    would report the parent's size at the fork.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return float(peak / 2**20 if sys.platform == "darwin" else peak / 1024)  # bytes on macOS, KiB elsewhere
+
+
 # worker: one runtime in its own process --------------------------------------------------
 def make_classifier(name: str, workdir: Path) -> Callable[[np.ndarray], np.ndarray]:
     """``predict_proba`` of the runtime ``name``."""
@@ -61,18 +83,26 @@ def make_classifier(name: str, workdir: Path) -> Callable[[np.ndarray], np.ndarr
         keras_clf = KerasClassifier(batch_size=256, precision=precision, **as_saved)
         keras_clf.load()
         return keras_clf.predict_proba
-    if name.startswith("litert"):
-        from fer_sdk_litert import LiteRTClassifier
+    if name == "litert-fp32":
+        from fer_sdk.builtin.litert import LiteRTClassifier
 
-        litert_clf = LiteRTClassifier(model=name.split("-")[1])
+        litert_clf = LiteRTClassifier()
         litert_clf.load()
         return litert_clf.predict_proba
+    if name == "litert-int8":
+        from fer_sdk_litert import LiteRTInt8Classifier
+
+        int8_clf = LiteRTInt8Classifier()
+        int8_clf.load()
+        return int8_clf.predict_proba
     if name == "onnxruntime-fp32":
         import onnxruntime as ort
 
         from fer_sdk.export import export_model
 
-        path = export_model(out=workdir / "onnx" / "model.onnx", overwrite=True)
+        path = workdir / "onnx" / "model.onnx"
+        if not path.is_file():  # exported by the parent, so that the cold start is the runtime's own
+            export_model(out=path, overwrite=True)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = min(4, len(os.sched_getaffinity(0)))
         session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
@@ -83,8 +113,11 @@ def make_classifier(name: str, workdir: Path) -> Callable[[np.ndarray], np.ndarr
 def worker(name: str, workdir: Path, seconds: float) -> dict[str, Any]:
     data = np.load(workdir / "faces.npz")
     faces = data["faces"]
+    t0 = time.perf_counter()
     predict = make_classifier(name, workdir)
-    result: dict[str, Any] = {"name": name}
+    predict(np.ascontiguousarray(faces[:1]))
+    result: dict[str, Any] = {"name": name, "cold_ms": (time.perf_counter() - t0) * 1000}
+    result["rss_mib"] = peak_rss_mib()
     if "publictest" in data:
         test = data["publictest"]
         probs = np.concatenate([predict(test[i : i + 256]) for i in range(0, len(test), 256)])
@@ -112,7 +145,7 @@ def worker(name: str, workdir: Path, seconds: float) -> dict[str, Any]:
 
 # parent: prepare, run the workers, print the table --------------------------------------
 def classifier_spec(spec: str) -> tuple[str, dict[str, str]]:
-    """A classifier named on a benchmark's command line: ``litert:int8`` is ``litert`` with ``model="int8"``."""
+    """A classifier named on a benchmark's command line: ``litert:DIR`` is ``litert`` with ``model="DIR"``."""
     name, _, model = spec.partition(":")
     return name, ({"model": model} if model else {})
 
@@ -164,8 +197,8 @@ def available(name: str) -> str | None:
     """Why ``name`` cannot run here, or None."""
     import importlib.util
 
-    needs = {"litert": ["fer_sdk_litert"], "onnxruntime": ["onnxruntime", "tf2onnx"]}.get(name.split("-")[0], [])
-    missing = [m for m in needs if importlib.util.find_spec(m) is None]
+    needs = {"litert-fp32": ["ai_edge_litert"], "litert-int8": ["fer_sdk_litert"], "onnxruntime-fp32": ["onnxruntime"]}
+    missing = [m for m in needs.get(name, []) if importlib.util.find_spec(m) is None]
     return f"not installed: {', '.join(missing)}" if missing else None
 
 
@@ -186,10 +219,21 @@ def main() -> None:
         return
 
     names = [n.strip() for n in args.only.split(",") if n.strip()]
+    results: list[dict[str, Any]] = []
+    skipped: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="fer-bench-") as tmp:
         workdir = Path(tmp)
         truth, _ = prepare(workdir, args.data)
-        results, skipped = [], {}
+        if "onnxruntime-fp32" in names and available("onnxruntime-fp32") is None:
+            import importlib.util
+
+            if importlib.util.find_spec("tf2onnx") is None:
+                names.remove("onnxruntime-fp32")
+                skipped["onnxruntime-fp32"] = "not installed: tf2onnx (to export the model)"
+            else:
+                from fer_sdk.export import export_model
+
+                export_model(out=workdir / "onnx" / "model.onnx", overwrite=True)
         for name in names:
             why = available(name)
             if why:
@@ -227,7 +271,8 @@ def main() -> None:
         f"fer-sdk-litert {version('fer-sdk-litert')}"
     )
     print()
-    header = "| runtime | 1 crop, median (IQR) ms | " + " | ".join(f"batch {b}, crops/s" for b in BATCHES)
+    header = "| runtime | cold start, ms | RSS, MiB | 1 crop, median (IQR) ms | "
+    header += " | ".join(f"batch {b}, crops/s" for b in BATCHES)
     header += " | PublicTest acc. | same top label as Keras |"
     print(header)
     print("|" + " --- |" * (header.count("|") - 1))
@@ -235,7 +280,7 @@ def main() -> None:
         med, q1, q3 = res["single_ms"]
         acc = f"{res['accuracy']:.2%}" if res.get("accuracy") is not None else "n/a"
         agree = f"{res['agreement']:.2%}" if res.get("agreement") is not None else "n/a"
-        row = f"| {res['name']} | {med:.2f} ({q1:.2f}-{q3:.2f}) | "
+        row = f"| {res['name']} | {res['cold_ms']:.0f} | {res['rss_mib']:.0f} | {med:.2f} ({q1:.2f}-{q3:.2f}) | "
         row += " | ".join(f"{res[f'batch{b}']:.0f}" for b in BATCHES) + f" | {acc} | {agree} |"
         print(row)
     for name, why in skipped.items():

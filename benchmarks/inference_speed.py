@@ -4,7 +4,7 @@ Frames are real photos (the public-domain portraits in examples/images) placed o
 640x480 frames with one or two faces. Each figure is the median over repeated
 runs, with the 10th-90th percentile spread.
 
-    python benchmarks/inference_speed.py [--repeat 50] [--classifier litert:int8]
+    python benchmarks/inference_speed.py [--repeat 50] [--classifier keras|litert-int8]
 """
 
 from __future__ import annotations
@@ -68,21 +68,29 @@ def cold_start(classifier: str) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=50)
-    ap.add_argument("--classifier", default="keras", help="e.g. litert or litert:int8 (fer-sdk-litert)")
+    ap.add_argument(
+        "--classifier", default="auto", help="auto (the default: litert without a GPU), keras, litert-int8 (plugin)"
+    )
     args = ap.parse_args()
 
-    import keras
-    import tensorflow as tf
+    from importlib.metadata import PackageNotFoundError, version
 
     import fer_sdk
+
+    def installed(dist: str) -> str:
+        try:
+            return version(dist)
+        except PackageNotFoundError:
+            return "-"
 
     imp, first = cold_start(args.classifier)
     name, options = classifier_spec(args.classifier)
     rec = fer_sdk.EmotionRecognizer(classifier=name, classifier_options=options).warmup()
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, {os.cpu_count()} cores")
     print(
-        f"versions: fer_sdk {fer_sdk.__version__}, tensorflow {tf.__version__}, keras {keras.__version__}, "
-        f"opencv {cv2.__version__}, numpy {np.__version__}"
+        f"versions: fer_sdk {fer_sdk.__version__}, ai-edge-litert {installed('ai-edge-litert')}, "
+        f"tensorflow {installed('tensorflow')}, keras {installed('keras')}, opencv {cv2.__version__}, "
+        f"numpy {np.__version__}"
     )
     print(f"recognizer: {rec!r}")
     print(f"cold start: import fer_sdk {imp * 1000:.0f} ms; construction to first result {first * 1000:.0f} ms")

@@ -29,7 +29,7 @@ A column ``CLASSIFIER@DETECTOR`` runs fer_sdk with another detector, e.g.
 detector of ``plugins/fer-sdk-blazeface`` (installed in this interpreter).
 
     pip install -e ".[bench]"       # scikit-image, for the background photos
-    python benchmarks/vs_fer.py --data ../shared/datasets/fer2013 [--classifier keras,litert:int8,keras@blazeface]
+    python benchmarks/vs_fer.py --data ../shared/datasets/fer2013 [--classifier auto,keras,litert-int8,auto@blazeface]
 """
 
 from __future__ import annotations
@@ -171,24 +171,46 @@ def cold(lib: str, photo: Path, classifier: str) -> dict[str, float]:
     return {"import_ms": imported, "first_result_ms": _ms(t1)}
 
 
-def memory(lib: str, folder: Path, n: int, classifier: str) -> dict[str, float]:
-    """Peak RSS after loading the recognizer and running ``n`` frames."""
+def peak_rss_mib() -> float:
+    """This process's peak resident memory in MiB: ``VmHWM`` on Linux, else ``ru_maxrss``.
+
+    Not ``ru_maxrss`` on Linux: it survives ``exec``, so a worker started by a large parent
+    would report the parent's size at the fork.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     import resource
 
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return float(peak / 2**20 if sys.platform == "darwin" else peak / 1024)  # bytes on macOS, KiB elsewhere
+
+
+def memory(lib: str, folder: Path, n: int, classifier: str) -> dict[str, float]:
+    """Peak RSS after loading the recognizer and running ``n`` frames."""
     frames = _load_frames(folder)
     model = _make(lib, classifier)
     for i in range(n):
         model.predict(frames[i % len(frames)])
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    return {"peak_rss_mib": peak / 1024, "frames": n}
+    return {"peak_rss_mib": peak_rss_mib(), "frames": n}
 
 
 def versions(lib: str) -> dict[str, str]:
     from importlib.metadata import version
 
     names = ["numpy", "opencv-python-headless", "tensorflow-cpu" if lib == "fer" else "tensorflow"]
+    if lib != "fer":
+        names.append("ai-edge-litert")
     names.append("fer" if lib == "fer" else "fer_sdk")
     out = {"python": platform.python_version()}
+    if lib != "fer":
+        from fer_sdk.runtime import choose_classifier
+
+        choice = choose_classifier()
+        out["auto"] = f"{choice.name}: {choice.reason}"
     for name in names:
         try:
             out[name] = version(name)
@@ -255,9 +277,9 @@ def main() -> None:
     ap.add_argument("--fer-venv", type=Path, default=FER_VENV)
     ap.add_argument(
         "--classifier",
-        default="keras",
-        help="fer_sdk classifiers, comma-separated; NAME:MODEL sets the model option, @DETECTOR the detector "
-        "(e.g. keras,litert:int8,keras@blazeface)",
+        default="auto",
+        help="fer_sdk classifiers, comma-separated; NAME:MODEL sets the model option, @DETECTOR the detector; "
+        "auto: the default (litert on a machine without a GPU), e.g. auto,keras,litert-int8,auto@blazeface",
     )
     ap.add_argument("--worker", choices=["fer", "sdk"], help=argparse.SUPPRESS)
     ap.add_argument("--mode", choices=["time", "cold", "memory", "versions"], help=argparse.SUPPRESS)
@@ -284,6 +306,7 @@ def main() -> None:
 
     if not (args.data / "PublicTest").is_dir():
         raise SystemExit(f"FER2013 not found at {args.data}: pass --data (the folder holding PublicTest/)")
+    load_start = os.getloadavg()[0]
     faces = load_image_folders(args.data, "PublicTest").images[..., 0]
     fer_python = build_fer_venv(args.fer_venv)
     frames = make_frames(faces, args.frames)
@@ -322,10 +345,13 @@ def main() -> None:
         f"fer_sdk vs fer: {len(frames)} frames of 640x480 with {n_faces} real faces (48-200 px), {args.rounds} rounds"
     )
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}")
+    # other work on the machine slows every column; the comparison within one run stays fair-ish
+    print(f"load average (1 min) at the start / end of the run: {load_start:.1f} / {os.getloadavg()[0]:.1f}")
     for run in ("fer", cols[1]):
         print(f"{run.split()[0]:8s}: " + ", ".join(f"{k} {v}" for k, v in res[run]["versions"].items()))
     print("fer: FER() defaults (Haar on the full frame, int8 TFLite mini-Xception); fer_sdk: EmotionRecognizer()")
     print("with its default detector (or the one after @) and the classifier named in the column header")
+    print(f"(auto: the default, here {res[cols[1]]['versions'].get('auto', '-')})")
     print()
 
     for r in res.values():

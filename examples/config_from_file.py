@@ -28,7 +28,8 @@ class RecognizerSettings(RecognizerOptions):
 
     detector: str = "haar"
     preprocessor: str | None = None  # None: the preprocessing the classifier declares
-    classifier: str = "keras"  # a registered name, a bundled preset or a model folder
+    # a registered name, a bundled preset or a model folder; auto: the default
+    classifier: str = "auto"
 
     @classmethod
     def from_file(cls, path: str | Path) -> RecognizerSettings:

@@ -27,7 +27,7 @@ def main(argv: list[str]) -> int:
         print(f"cannot read {IMAGE}", file=sys.stderr)
         return 1
 
-    # 2. Build the recogniser (cheap: the model loads on the first prediction).
+    # 2. Build the recogniser (cheap: the weights load on the first prediction).
     recognizer = EmotionRecognizer()
 
     # 3. Detect every face and recognise its emotion; the largest face comes first.

@@ -21,9 +21,7 @@ from fer_sdk import EmotionRecognizer
 
 IMAGES = Path(__file__).resolve().parent / "images"
 
-recognizer = (
-    EmotionRecognizer().warmup()
-)  # once, at start-up: loads TensorFlow and the weights
+recognizer = EmotionRecognizer().warmup()  # once, at start-up: loads the weights
 
 
 def handle(frame: np.ndarray) -> list[dict[str, Any]]:

@@ -67,6 +67,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     import cv2
 
     from fer_sdk import EmotionRecognizer, FerSdkError, annotate
+    from fer_sdk.runtime import MissingDependencyError
 
     try:
         rec = EmotionRecognizer(
@@ -109,6 +110,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             continue
         try:
             faces = rec.predict(img)
+        except MissingDependencyError:
+            raise  # the same for every file: a usage error (exit 2)
         except FerSdkError as exc:
             print(f"fer-sdk: error: {path}: {exc}", file=sys.stderr)
             status = EXIT_FAILED
@@ -133,10 +136,25 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return status
 
 
+def _default_classifier() -> tuple[str | None, str]:
+    """The classifier the default ``auto`` resolves to here, and why (None and the error when none can)."""
+    from fer_sdk.runtime import MissingDependencyError, choose_classifier
+
+    try:
+        choice = choose_classifier()
+    except MissingDependencyError as exc:
+        return None, str(exc)
+    return choice.name, choice.reason
+
+
 def _cmd_plugins(args: argparse.Namespace) -> int:
     from fer_sdk import available_components
 
     comps = available_components()
+    default, reason = _default_classifier()
+    for entry in comps["classifiers"]:  # the one the default classifier ("auto") runs here says so
+        if entry["name"] == default:
+            entry["default"] = f"auto: {reason}"
     if args.json:
         print(json.dumps(comps, indent=2))
         return EXIT_OK
@@ -145,6 +163,7 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
         for e in entries:
             alias = f" (aliases: {', '.join(e['aliases'])})" if e["aliases"] else ""
             print(f"  {e['name']:<14} {e['distribution']:<24} {e['description']}{alias}")
+    print(f"default classifier (auto): {default or 'none'} ({reason}); choose one with --classifier NAME")
     return EXIT_OK
 
 
@@ -210,8 +229,19 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from fer_sdk.export import export_model
+    from fer_sdk.export import export_in_place, export_model
 
+    if args.in_place:
+        if args.out is not None or args.format not in (None, "tflite") or args.quantize != "none":
+            print("fer-sdk: error: --in-place writes the float32 model.tflite beside model.keras: "
+                  "give it neither --out, --format onnx nor --quantize", file=sys.stderr)  # fmt: skip
+            return EXIT_USAGE
+        path = export_in_place(args.model, overwrite=args.force)
+        print(f"exported: {path} (recorded in {path.with_name('metadata.json')} under runtime_files.tflite)")
+        return EXIT_OK
+    if args.out is None:
+        print("fer-sdk: error: give --out FILE|DIR, or --in-place", file=sys.stderr)
+        return EXIT_USAGE
     path = export_model(args.model, args.out, args.format, args.quantize, overwrite=args.force)
     print(f"exported: {path} (metadata: {path.with_name('metadata.json')})")
     return EXIT_OK
@@ -306,7 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--preprocessor", default=None, metavar="NAME", help="registered preprocessor name; default: the classifier's"
     )
     p.add_argument(
-        "--classifier", default="keras", metavar="NAME|PATH", help="registered name, bundled preset or model folder"
+        "--classifier",
+        default="auto",
+        metavar="NAME|PATH",
+        help="registered name, bundled preset or model folder (auto: litert without a GPU, see fer-sdk plugins)",
     )
     p.add_argument("--max-faces", type=int, default=None, metavar="N", help="keep at most N faces, the largest")
     p.set_defaults(func=_cmd_predict)
@@ -366,7 +399,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", default="fernet_fer7", metavar="MODEL", help="bundled preset, model folder or .keras file"
     )
     p.add_argument(
-        "--out", type=Path, required=True, metavar="FILE|DIR", help="model.tflite / model.onnx; metadata.json beside it"
+        "--out", type=Path, default=None, metavar="FILE|DIR", help="model.tflite / model.onnx; metadata.json beside it"
+    )
+    p.add_argument(
+        "--in-place",
+        action="store_true",
+        help="write the float32 model.tflite into the model folder beside model.keras and record it in its "
+        "metadata.json (how a preset gets the file the default litert classifier runs)",
     )
     p.add_argument("--format", choices=["tflite", "onnx"], default=None, help="default: from --out's suffix")
     p.add_argument(

@@ -104,7 +104,7 @@ def _recognizer(model: str | Path | None, batch_size: int, classifier_options: M
     from fer_sdk.recognizer import EmotionRecognizer
 
     return EmotionRecognizer(
-        classifier=str(model) if model is not None else "keras",
+        classifier=str(model) if model is not None else "auto",
         classifier_options={"batch_size": batch_size, **(classifier_options or {})},
         detector="haar",
     )

@@ -40,7 +40,7 @@ from typing import Any, Literal
 from fer_sdk.builtin.keras_cnn import DEFAULT_PRESET, METADATA_FILE, METADATA_FORMAT, KerasClassifier, sha256_file
 from fer_sdk.errors import FerSdkError
 
-__all__ = ["FORMATS", "QUANTIZE", "ExportError", "export_model"]
+__all__ = ["FORMATS", "QUANTIZE", "ExportError", "export_in_place", "export_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +95,9 @@ def export_model(
         >>> export_model(out="/tmp/fer-onnx/model.onnx")  # doctest: +SKIP
         PosixPath('/tmp/fer-onnx/model.onnx')
     """
+    from fer_sdk.runtime import require_tensorflow
+
+    require_tensorflow("export (fer-sdk export, fer_sdk.export)")
     out = Path(out)
     fmt = _pick_format(out, format)
     if quantize not in QUANTIZE:
@@ -138,6 +141,100 @@ def export_model(
     meta = _metadata(source_meta, target, fmt, quantize)
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     logger.info("exported %s to %s (%s, quantize=%s)", model, target, fmt, quantize)
+    return target
+
+
+def export_in_place(
+    model: str | Path = DEFAULT_PRESET, *, overwrite: bool = False, verify_checksum: bool = True
+) -> Path:
+    """Write the float32 LiteRT file of a Keras model folder beside its ``model.keras``; record it in its metadata.
+
+    This is how a preset gets the file the default classifier runs without
+    TensorFlow (``fer_sdk/presets/<name>/model.tflite``): after retraining,
+    copy the new ``model.keras`` and ``metadata.json`` into the preset folder
+    and run ``fer-sdk export --model fer_sdk/presets/<name> --in-place --force``.
+    ``metadata.json`` gains (or has replaced) ``runtime_files.tflite``: the
+    file name, its SHA-256, the SHA-256 of the ``model.keras`` it was converted
+    from (the ``litert`` classifier refuses a LiteRT file whose Keras model has
+    changed since), versions, and the largest difference between the two
+    runtimes' probabilities on 64 test inputs, which must stay below 1e-4.
+
+    Args:
+        model: a model folder holding ``model.keras`` and ``metadata.json``, or
+            a bundled preset name (its folder must be writable).
+        overwrite: replace a LiteRT file the metadata already records.
+        verify_checksum: refuse a Keras model whose SHA-256 differs from its metadata.
+
+    Returns:
+        The path of the written ``model.tflite``.
+
+    Raises:
+        ExportError: the file exists (without ``overwrite``), the conversion
+            failed or the LiteRT file does not give the Keras model's probabilities.
+        MissingDependencyError: TensorFlow is not installed.
+
+    Examples:
+        >>> export_in_place("fer_sdk/presets/fernet_fer7", overwrite=True)  # doctest: +SKIP
+        PosixPath('fer_sdk/presets/fernet_fer7/model.tflite')
+    """
+    from contextlib import ExitStack
+
+    import numpy as np
+
+    from fer_sdk import __version__
+    from fer_sdk.builtin.litert import RUNTIME_KEY, TFLITE_FILE, LiteRTClassifier
+    from fer_sdk.runtime import require_tensorflow
+
+    require_tensorflow("export (fer-sdk export, fer_sdk.export)")
+    clf = KerasClassifier(model=str(model), verify_checksum=verify_checksum, precision="float32")
+    with ExitStack() as stack:
+        keras_path, meta_path = clf._locate(stack)
+        folder = keras_path.parent
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    target = folder / TFLITE_FILE
+    if not overwrite and (target.exists() or RUNTIME_KEY in (meta.get("runtime_files") or {})):
+        raise ExportError(f"{target} already exists or is recorded in {meta_path}; pass overwrite=True (--force)")
+    clf.load()
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        tmp.write_bytes(_to_tflite(clf.keras_model, "none"))
+        tmp.chmod(0o644)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+    import tensorflow as tf
+
+    entry: dict[str, Any] = {
+        "model_file": target.name,
+        "sha256": sha256_file(target),
+        "quantize": "none",
+        "exported_from_sha256": sha256_file(keras_path),
+        "versions": {"fer_sdk": __version__, "tensorflow": tf.__version__},
+        "exported_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    # the same function as the Keras model: compare the two runtimes on smooth and noisy inputs
+    rng = np.random.default_rng(0)
+    h, w, c = clf.input_shape
+    ramps = np.linspace(0.0, 1.0, h * w, dtype=np.float32).reshape(1, h, w, 1) * rng.random((32, 1, 1, c))
+    probe = np.concatenate([ramps, rng.random((32, h, w, c))]).astype(np.float32)
+    with tempfile.TemporaryDirectory() as scratch:
+        check_meta = {**meta, "runtime_files": {RUNTIME_KEY: entry}, "sha256": entry["exported_from_sha256"]}
+        (Path(scratch) / METADATA_FILE).write_text(json.dumps(check_meta), encoding="utf-8")
+        (Path(scratch) / TFLITE_FILE).write_bytes(target.read_bytes())
+        lite = LiteRTClassifier(model=scratch, threads=1).predict_proba(probe)
+    diff = float(np.abs(lite - clf.predict_proba(probe)).max())
+    if not diff < 1e-4:
+        target.unlink(missing_ok=True)
+        raise ExportError(f"the LiteRT file's probabilities differ from the Keras model's by {diff:.2g} (over 1e-4)")
+    entry["max_abs_diff"] = float(f"{diff:.3g}")
+    meta.setdefault("runtime_files", {})[RUNTIME_KEY] = entry
+    meta_tmp = meta_path.with_name(f".{meta_path.name}.tmp")
+    meta_tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    meta_tmp.replace(meta_path)
+    logger.info("wrote %s (max difference to Keras %.2g) and recorded it in %s", target, diff, meta_path)
     return target
 
 

@@ -60,9 +60,9 @@ KINDS: dict[str, str] = {
 # the components of this project's own plugin distributions (plugins/ in the repository): an unknown name
 # among these gets a hint saying which distribution to install
 PROJECT_PLUGINS: dict[str, dict[str, str]] = {
-    "detectors": {"mtcnn": "fer-sdk-mtcnn", "whole-frame": "fer-sdk-example"},
+    "detectors": {"mtcnn": "fer-sdk-mtcnn", "whole-frame": "fer-sdk-example", "blazeface": "fer-sdk-blazeface"},
     "preprocessors": {"aligned": "fer-sdk-align"},
-    "classifiers": {"litert": "fer-sdk-litert", "tflite": "fer-sdk-litert"},
+    "classifiers": {"litert-int8": "fer-sdk-litert"},
 }
 
 

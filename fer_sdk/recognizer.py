@@ -21,7 +21,7 @@ from fer_sdk.video import FrameResult, StreamProcessor
 __all__ = ["EmotionRecognizer", "RecognizerOptions"]
 
 DEFAULT_DETECTOR = "haar"
-DEFAULT_CLASSIFIER = "keras"
+DEFAULT_CLASSIFIER = "auto"  # resolved by fer_sdk.runtime.choose_classifier: litert on CPUs, keras on GPUs
 
 
 class RecognizerOptions(BaseModel):
@@ -48,7 +48,7 @@ class RecognizerOptions(BaseModel):
 
 
 def _looks_like_path(spec: str) -> bool:
-    return spec.endswith(".keras") or "/" in spec or "\\" in spec or Path(spec).is_dir()
+    return spec.endswith((".keras", ".tflite")) or "/" in spec or "\\" in spec or Path(spec).is_dir()
 
 
 class EmotionRecognizer:
@@ -58,8 +58,8 @@ class EmotionRecognizer:
     or an object implementing the interface. ``classifier`` also takes a model
     folder or ``.keras`` file written by :mod:`fer_sdk.train`. With
     ``preprocessor=None`` the preprocessing the classifier declares (in its
-    metadata) is used. Construction is cheap: TensorFlow and the weights load on
-    first use (or call :meth:`warmup`).
+    metadata) is used. Construction is cheap: the weights (and TensorFlow, for
+    the Keras classifier) load on first use (or call :meth:`warmup`).
 
     Args:
         detector: detector name or :class:`~fer_sdk.FaceDetector` (default ``"haar"``).
@@ -68,7 +68,10 @@ class EmotionRecognizer:
             scaling and margin; a named preprocessor that extends the standard
             one gets those settings too).
         classifier: classifier name, model path or :class:`~fer_sdk.EmotionClassifier`
-            (default ``"keras"``, the bundled FER2013 CNN).
+            (default ``"auto"``: the bundled FER2013 CNN on LiteRT on a machine
+            without a GPU, on Keras/TensorFlow with one or when asked for a
+            Keras-only option; :mod:`fer_sdk.runtime` has the rules, ``repr(rec)``
+            says which and why; name ``"litert"`` or ``"keras"`` to choose).
         **options: see :class:`RecognizerOptions`.
 
     Examples:
@@ -152,7 +155,15 @@ class EmotionRecognizer:
             if spec not in known and (_looks_like_path(spec) or spec in bundled_presets()):
                 options["model"] = spec
                 spec = DEFAULT_CLASSIFIER
+        reason = None
+        if spec == DEFAULT_CLASSIFIER:
+            from fer_sdk.runtime import choose_classifier
+
+            choice = choose_classifier(options)
+            spec, reason = choice.name, choice.reason
         classifier: EmotionClassifier = self._resolve("classifiers", spec, EmotionClassifier, options)
+        if reason is not None:
+            self._names["classifiers"] += f" [auto: {reason}]"
         return classifier
 
     # public API --------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from fer_sdk.errors import ComponentError
+from fer_sdk.errors import ComponentError, FerSdkError
 
 __all__ = ["feature_maps", "plot_feature_maps"]
 
@@ -20,13 +20,29 @@ def feature_maps(recognizer: Any, face: Any, layers: Sequence[str] = DEFAULT_LAY
 
     Args:
         recognizer: an :class:`~fer_sdk.EmotionRecognizer` whose classifier is a
-            Keras model (the default).
+            Keras model, or the ``litert`` classifier of a model that has its
+            ``model.keras`` beside it (the default's bundled preset: its Keras
+            twin is loaded for the layers).
         face: a face crop (grayscale or BGR uint8 image).
         layers: layer names of the model (default: the outputs of the 2nd and 3rd max-pooling).
     """
-    keras_model = getattr(recognizer.classifier, "keras_model", None)
+    from fer_sdk.runtime import require_tensorflow
+
+    require_tensorflow("feature maps (fer-sdk featuremaps, fer_sdk.viz)")
+    classifier = recognizer.classifier
+    from fer_sdk.builtin.litert import LiteRTClassifier
+
+    if isinstance(classifier, LiteRTClassifier):  # the same network: read its layers from the Keras file
+        from fer_sdk.builtin.keras_cnn import KerasClassifier
+
+        try:
+            classifier = KerasClassifier(model=classifier.options.model)
+            classifier.load()
+        except FerSdkError as exc:
+            raise ComponentError(f"feature maps need the model's Keras file, which is not there: {exc}") from exc
+    keras_model = getattr(classifier, "keras_model", None)
     if keras_model is None:
-        raise ComponentError("feature maps need a Keras classifier (the default 'keras' classifier)")
+        raise ComponentError("feature maps need the Keras classifier: EmotionRecognizer(classifier='keras')")
     import keras
 
     names = [layer.name for layer in keras_model.layers]

@@ -194,8 +194,8 @@ def test_bfloat16_keeps_public_test_accuracy(fer2013: Path) -> None:
     acc = {k: float((v == ds.labels).mean()) for k, v in predicted.items()}
     assert agree >= 0.99, agree  # 99.39% with the shipped model (model card)
     assert abs(acc["bfloat16"] - acc["float32"]) <= 0.005, acc
-    # one face at a time (float32 compiled with XLA, the default path for a single face): the same labels
-    rec = EmotionRecognizer()
+    # one face at a time (float32 compiled with XLA, the keras path for a single face): the same labels
+    rec = EmotionRecognizer(classifier="keras")
     single = np.array([labels.index(rec.classify(crop[None])[0].emotion) for crop in crops])
     assert (single == predicted["float32"]).mean() >= 0.999, (single == predicted["float32"]).mean()
 
@@ -208,9 +208,15 @@ def preset_copy(tmp_path: Path) -> Path:
 
 
 def test_model_from_a_folder_and_from_its_keras_file(preset_copy: Path, astronaut: np.ndarray) -> None:
-    by_folder = EmotionRecognizer(classifier=str(preset_copy)).predict(astronaut)
-    by_file = EmotionRecognizer(classifier=preset_copy / "model.keras").predict(astronaut)
-    assert by_folder == by_file == EmotionRecognizer().predict(astronaut)
+    rec = EmotionRecognizer(classifier=str(preset_copy))
+    by_folder = rec.predict(astronaut)
+    keras_rec = EmotionRecognizer(classifier=preset_copy / "model.keras")  # a .keras file: the keras classifier
+    assert isinstance(keras_rec.classifier, KerasClassifier)
+    by_file = keras_rec.predict(astronaut)
+    assert by_folder == EmotionRecognizer().predict(astronaut)  # the folder runs as the default does
+    assert [(f.box, f.emotion) for f in by_folder] == [(f.box, f.emotion) for f in by_file]
+    for a, b in zip(by_folder, by_file, strict=True):  # the same network on LiteRT and on Keras
+        np.testing.assert_allclose(list(a.scores.values()), list(b.scores.values()), atol=1e-4)
 
 
 def test_tampered_weights_are_refused_naming_file_and_checksum(preset_copy: Path, astronaut: np.ndarray) -> None:
@@ -220,7 +226,7 @@ def test_tampered_weights_are_refused_naming_file_and_checksum(preset_copy: Path
     model.write_bytes(bytes(data))
     expected = json.loads((preset_copy / "metadata.json").read_text())["sha256"]
     with pytest.raises(ModelLoadError) as err:
-        EmotionRecognizer(classifier=str(preset_copy)).predict(astronaut)
+        EmotionRecognizer(classifier=str(preset_copy), classifier_options={"precision": "float32"}).predict(astronaut)
     assert str(model) in str(err.value) and expected in str(err.value)
 
 

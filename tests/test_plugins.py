@@ -187,7 +187,7 @@ def test_the_core_works_with_the_plugin_distributions_uninstalled(tmp_path: Path
         names = {k: [c["name"] for c in v] for k, v in fer_sdk.available_components().items()}
         faces = fer_sdk.EmotionRecognizer().predict(cv2.imread(sys.argv[2]))
         missing = []
-        for kind, name in (("detector", "mtcnn"), ("classifier", "litert")):
+        for kind, name in (("detector", "mtcnn"), ("classifier", "litert-int8")):
             try:
                 fer_sdk.EmotionRecognizer(**{kind: name})
             except fer_sdk.UnknownComponentError as exc:
@@ -201,13 +201,13 @@ def test_the_core_works_with_the_plugin_distributions_uninstalled(tmp_path: Path
     )
     assert res.returncode == 0, res.stderr[-3000:]
     out = json.loads(res.stdout.strip().splitlines()[-1])
-    assert {"haar"} <= set(out["names"]["detectors"]) and "keras" in out["names"]["classifiers"]
+    assert {"haar"} <= set(out["names"]["detectors"]) and {"keras", "litert"} <= set(out["names"]["classifiers"])
     everything = {n for names in out["names"].values() for n in names}
-    assert not everything & {"mtcnn", "aligned", "litert", "whole-frame", "blazeface"}, out["names"]
+    assert not everything & {"mtcnn", "aligned", "litert-int8", "whole-frame", "blazeface"}, out["names"]
     assert out["emotions"] == ["happy"]
-    assert [name for name, _ in out["missing"]] == ["mtcnn", "litert"]
+    assert [name for name, _ in out["missing"]] == ["mtcnn", "litert-int8"]
     for name, message in out["missing"]:  # the project's own plugins: the message says what to install
-        dist = {"mtcnn": "fer-sdk-mtcnn", "litert": "fer-sdk-litert"}[name]
+        dist = {"mtcnn": "fer-sdk-mtcnn", "litert-int8": "fer-sdk-litert"}[name]
         assert message.endswith(f"'{name}' comes from the plugin {dist}, which is not installed: "
                                 f"pip install plugins/{dist} (in a checkout)"), message  # fmt: skip
 
@@ -216,7 +216,7 @@ def test_unknown_names_of_the_projects_plugins_say_why_they_are_missing(monkeypa
     with pytest.raises(
         UnknownComponentError, match="comes from the plugin fer-sdk-litert, and plugin autoloading is off"
     ):
-        Registry(autoload=False).get("classifiers", "litert")
+        Registry(autoload=False).get("classifiers", "litert-int8")
     monkeypatch.setenv(ALLOWLIST_ENV, "mtcnn")
     with pytest.raises(UnknownComponentError, match=f"fer-sdk-align: is its entry point named in {ALLOWLIST_ENV}="):
         Registry().get("preprocessors", "aligned")

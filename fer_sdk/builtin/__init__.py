@@ -2,7 +2,10 @@
 
 * detector ``haar``: :class:`~fer_sdk.builtin.haar.HaarDetector`
 * preprocessor ``standard``: :class:`~fer_sdk.builtin.preprocess.StandardPreprocessor`
-* classifier ``keras``: :class:`~fer_sdk.builtin.keras_cnn.KerasClassifier`
+* classifier ``litert``: :class:`~fer_sdk.builtin.litert.LiteRTClassifier` (the bundled model on LiteRT)
+* classifier ``keras``: :class:`~fer_sdk.builtin.keras_cnn.KerasClassifier` (the bundled model on TensorFlow)
+
+The default classifier, ``auto``, is one of the two (:mod:`fer_sdk.runtime`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ def register_preprocessors(register: Register) -> None:
 
 @hookimpl
 def register_classifiers(register: Register) -> None:
-    """Register the Keras CNN classifier as ``keras``."""
+    """Register the Keras CNN classifier as ``keras`` and its LiteRT twin as ``litert``."""
     from fer_sdk.builtin.keras_cnn import KerasClassifier
+    from fer_sdk.builtin.litert import LiteRTClassifier
 
     register(KerasClassifier, name="keras", aliases=["cnn"])
+    register(LiteRTClassifier, name="litert", aliases=["tflite"])

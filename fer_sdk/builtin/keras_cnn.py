@@ -337,8 +337,13 @@ class ModelFileClassifier(EmotionClassifier):
             class_prior(self.metadata, self.labels, "model")
         return rule
 
-    def _decide(self, probs: np.ndarray, requested: str) -> np.ndarray:
-        """Apply the decision rule (:mod:`fer_sdk.decision`) to the network's probabilities."""
+    def _postprocess(self, probs: np.ndarray) -> np.ndarray:
+        """The last step of :meth:`predict_proba` in every runtime of the model (Keras, LiteRT).
+
+        The network's probabilities ``(n, len(labels))`` in, the classifier's out: the
+        decision rule (:mod:`fer_sdk.decision`) of the ``decision`` option is applied.
+        """
+        requested = str(getattr(getattr(self, "options", None), "decision", "auto"))
         if resolve_rule(requested, self.metadata) != "balanced":
             return probs
         return rebalance(probs, class_prior(self.metadata, self.labels, "model"))
@@ -447,6 +452,9 @@ class KerasClassifier(ModelFileClassifier):
             self._forward = self._make_forward(self._inference)
 
     def _load_keras(self, model_path: Path) -> Any:
+        from fer_sdk.runtime import require_tensorflow
+
+        require_tensorflow("the keras classifier")
         import keras
 
         try:
@@ -568,4 +576,4 @@ class KerasClassifier(ModelFileClassifier):
             if self.options.flip_tta:  # the mirror images take the same path (precision, XLA) as the crops
                 probs = (probs + self._run(forward, np.ascontiguousarray(chunk[:, :, ::-1]))) / 2.0
             outs.append(probs)
-        return self._decide(np.concatenate(outs), self.options.decision)
+        return self._postprocess(np.concatenate(outs))

@@ -666,6 +666,9 @@ def train(cfg: TrainConfig) -> TrainReport:
         >>> report.model_path.name  # doctest: +SKIP
         'model.keras'
     """
+    from fer_sdk.runtime import require_tensorflow
+
+    require_tensorflow("training (fer-sdk train, fer_sdk.train)")
     import keras
 
     from fer_sdk.train.archs import build

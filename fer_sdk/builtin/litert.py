@@ -1,0 +1,309 @@
+"""The bundled emotion CNN on LiteRT (TensorFlow Lite) with XNNPACK: no TensorFlow at run time.
+
+Classifier ``litert`` (alias ``tflite``). It runs the float32 LiteRT file that
+ships beside ``model.keras`` in each bundled preset (``fer_sdk/presets/<name>/
+model.tflite``, written by ``fer-sdk export --model DIR --in-place``): the
+Keras model's probabilities to float rounding, in a fraction of its start-up
+time and memory. It is what the default classifier (``"auto"``, see
+:mod:`fer_sdk.runtime`) runs on a machine without a GPU.
+
+A model is named as for the Keras classifier: a bundled preset (default
+``fernet_fer7``), a model folder whose ``metadata.json`` records a LiteRT file
+(``runtime_files.tflite``, as ``--in-place`` writes it, or an export folder
+written by ``fer-sdk export --out DIR``), or a ``.tflite`` file with its
+``metadata.json`` beside it.
+
+Examples:
+    >>> import numpy as np
+    >>> clf = LiteRTClassifier(threads=1)
+    >>> clf.labels
+    ('angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral')
+    >>> clf.predict_proba(np.zeros((3, 48, 48, 1), np.float32)).shape
+    (3, 7)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from fer_sdk.builtin.keras_cnn import (
+    DEFAULT_PRESET,
+    METADATA_FILE,
+    ModelFileClassifier,
+    bundled_presets,
+    read_metadata,
+    verify_sha256,
+)
+from fer_sdk.decision import DECISION_HELP, DecisionRule
+from fer_sdk.errors import ModelLoadError
+
+__all__ = ["LiteRTClassifier", "LiteRTOptions", "litert_file", "litert_installed"]
+
+TFLITE_FILE = "model.tflite"
+RUNTIME_KEY = "tflite"  # the key under metadata["runtime_files"]
+MAX_DEFAULT_THREADS = 4
+
+
+def litert_installed() -> bool:
+    """Whether the LiteRT runtime (``ai-edge-litert``) is installed; nothing is imported.
+
+    Examples:
+        >>> isinstance(litert_installed(), bool)
+        True
+    """
+    try:
+        return importlib.util.find_spec("ai_edge_litert") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+class LiteRTOptions(BaseModel):
+    """Options of :class:`LiteRTClassifier` (unknown keys are errors)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(
+        DEFAULT_PRESET,
+        description="a bundled preset name, a model folder whose metadata.json records a .tflite file, "
+        "or a .tflite file with metadata.json beside it",
+    )
+    threads: int | None = Field(
+        None, ge=1, le=256, description=f"threads per forward pass; None: usable cores, at most {MAX_DEFAULT_THREADS}"
+    )
+    batch_size: int = Field(8, ge=1, le=1024, description="largest batch per forward pass")
+    verify_checksum: bool = Field(True, description="refuse a model file whose SHA-256 differs from its metadata")
+    flip_tta: bool = Field(
+        False,
+        description="test-time augmentation: also classify each crop's mirror image and average the two "
+        "probabilities (more accurate, see the model card; twice the classifier time)",
+    )
+    decision: DecisionRule = Field("auto", description=DECISION_HELP)
+
+
+def litert_file(meta: dict[str, Any], meta_path: Path) -> tuple[str, str | None]:
+    """``(file name, expected SHA-256)`` of the LiteRT file that a model folder's metadata records.
+
+    An export folder (``fer-sdk export --out DIR``) names it as its ``model_file``;
+    a Keras model folder with a LiteRT file beside its ``model.keras``
+    (``fer-sdk export --model DIR --in-place``) records it under
+    ``runtime_files.tflite``, whose ``exported_from_sha256`` must name the
+    Keras file of the same metadata: a LiteRT file left over from an older
+    ``model.keras`` is refused.
+
+    Raises:
+        ModelLoadError: the metadata records no LiteRT file, or a stale one.
+    """
+    name = str(meta.get("model_file", ""))
+    if name.endswith(".tflite"):
+        return name, meta.get("sha256")
+    entry = (meta.get("runtime_files") or {}).get(RUNTIME_KEY)
+    if not isinstance(entry, dict) or not entry.get("model_file"):
+        raise ModelLoadError(
+            f"model metadata {meta_path} records no LiteRT (.tflite) file; write one beside the Keras model "
+            f"with: fer-sdk export --model {meta_path.parent} --in-place (needs TensorFlow), "
+            "or use classifier='keras'"
+        )
+    if meta.get("sha256") and entry.get("exported_from_sha256") != meta.get("sha256"):
+        raise ModelLoadError(
+            f"{meta_path.parent / str(entry['model_file'])} was exported from another model file than the "
+            f"{meta.get('model_file', 'model.keras')} beside it (SHA-256 {entry.get('exported_from_sha256')} "
+            f"against {meta.get('sha256')}); re-export it: fer-sdk export --model {meta_path.parent} --in-place --force"
+        )
+    return str(entry["model_file"]), entry.get("sha256")
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def _interpreter_class() -> Any:
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        try:  # TensorFlow's own copy of the interpreter (deprecated there, but the same runtime)
+            from tensorflow.lite.python.interpreter import Interpreter
+        except ImportError:
+            raise ModelLoadError(
+                "the litert classifier needs the LiteRT runtime: pip install ai-edge-litert "
+                "(or use classifier='keras' with pip install 'fer_sdk[tensorflow]')"
+            ) from None
+    return Interpreter
+
+
+class _Runner:
+    """One interpreter with a fixed batch size (resizing an interpreter costs milliseconds)."""
+
+    def __init__(self, interpreter: Any, batch: int, shape: tuple[int, int, int]) -> None:
+        self.interpreter = interpreter
+        inp = interpreter.get_input_details()[0]
+        self.input_index = inp["index"]
+        if batch != int(inp["shape"][0]):
+            interpreter.resize_tensor_input(self.input_index, [batch, *shape], strict=True)
+        interpreter.allocate_tensors()
+        self.output_index = interpreter.get_output_details()[0]["index"]
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        self.interpreter.set_tensor(self.input_index, batch)
+        self.interpreter.invoke()
+        return np.array(self.interpreter.get_tensor(self.output_index), dtype=np.float32)
+
+
+class LiteRTClassifier(ModelFileClassifier):
+    """The bundled emotion CNN, or an exported one, on LiteRT with XNNPACK (no TensorFlow needed).
+
+    Keyword options (:class:`LiteRTOptions`, unknown keys are errors):
+
+    - ``model``: a bundled preset name (default ``fernet_fer7``: its float32
+      LiteRT file, the Keras model's probabilities to float rounding), a model
+      folder or a ``.tflite`` file written by ``fer-sdk export``;
+    - ``threads``: threads per forward pass (default: usable cores, at most 4);
+    - ``batch_size``: largest batch per forward pass; bigger batches are cut
+      into pieces of this size and powers of two below it;
+    - ``verify_checksum``: refuse a model whose SHA-256 differs from its metadata;
+    - ``flip_tta``: also classify each crop's mirror image and average the two
+      probabilities (as the Keras classifier's option of that name).
+
+    Thread safety: a LiteRT interpreter must not run two batches at once, so
+    calls to :meth:`predict_proba` from several threads take turns on a lock
+    (each forward pass already uses ``threads`` cores). For parallel
+    pipelines give each worker its own classifier.
+
+    Examples:
+        >>> import numpy as np
+        >>> clf = LiteRTClassifier(threads=1)
+        >>> clf.predict_proba(np.zeros((3, 48, 48, 1), np.float32)).shape
+        (3, 7)
+    """
+
+    name = "litert"
+
+    def __init__(self, **options: object) -> None:
+        self.options = LiteRTOptions.model_validate(options)
+        self._lock = threading.Lock()
+        self._meta: dict[str, Any] | None = None
+        self._content: bytes | None = None
+        self._runners: dict[int, _Runner] = {}
+
+    # metadata ------------------------------------------------------------------
+    def _bundled_folder(self, spec: str, stack: ExitStack) -> Path | None:
+        """The folder of a bundled model named ``spec`` (None when there is none of that name)."""
+        if spec in bundled_presets():
+            return Path(stack.enter_context(resources.as_file(resources.files("fer_sdk.presets") / spec)))
+        return None
+
+    def _locate(self, stack: ExitStack) -> tuple[Path, Path]:
+        spec = self.options.model
+        path = Path(spec).expanduser()
+        path_like = "/" in spec or "\\" in spec or path.suffix == ".tflite"
+        folder = None if path_like else self._bundled_folder(spec, stack)
+        if folder is None and path.is_dir():
+            folder = path
+        if folder is not None:
+            meta_path = folder / METADATA_FILE
+            name, _ = litert_file(read_metadata(meta_path), meta_path)
+            return folder / name, meta_path
+        if path.is_file():
+            return path, path.with_name(METADATA_FILE)
+        raise ModelLoadError(
+            f"litert model {spec!r} is neither a bundled preset ({', '.join(bundled_presets())}) nor an existing "
+            ".tflite file or model folder (write one with: fer-sdk export --format tflite --out DIR)"
+        )
+
+    @property
+    def threads(self) -> int:
+        """Threads each forward pass uses."""
+        return self.options.threads or max(1, min(_usable_cores(), MAX_DEFAULT_THREADS))
+
+    # model -----------------------------------------------------------------------
+    def load(self) -> None:
+        """Read and check the model file and build the first interpreter (otherwise done on first use)."""
+        if self._content is not None:
+            return
+        with self._lock:
+            if self._content is not None:
+                return
+            with ExitStack() as stack:
+                model_path, meta_path = self._locate(stack)
+                meta = read_metadata(meta_path)
+                try:
+                    content = model_path.read_bytes()
+                except OSError as exc:
+                    raise ModelLoadError(f"model file {model_path} is missing or unreadable: {exc}") from exc
+            if model_path.suffix != ".tflite":
+                raise ModelLoadError(f"model file {model_path} is not a .tflite file (export one with fer-sdk export)")
+            if self.options.verify_checksum:
+                _, expected = litert_file(meta, meta_path)
+                verify_sha256(model_path, {"sha256": expected}, meta_path, hashlib.sha256(content).hexdigest())
+            self._meta = meta
+            runner = self._make_runner(content, 1, model_path)
+            self._content = content
+            self._runners = {1: runner}
+
+    def _make_runner(self, content: bytes, batch: int, where: Path | str = "model") -> _Runner:
+        interpreter_cls = _interpreter_class()
+        try:
+            interpreter = interpreter_cls(model_content=content, num_threads=self.threads)
+        except Exception as exc:
+            raise ModelLoadError(f"LiteRT cannot load {where}: {type(exc).__name__}: {exc}") from exc
+        inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
+        shape = self.input_shape
+        if len(inputs) != 1 or len(outputs) != 1 or tuple(int(d) for d in inputs[0]["shape"][1:]) != shape:
+            raise ModelLoadError(
+                f"{where} takes {[tuple(i['shape']) for i in inputs]} and gives {len(outputs)} output(s); "
+                f"its metadata promises one (n, {shape[0]}, {shape[1]}, {shape[2]}) input and one output"
+            )
+        if int(outputs[0]["shape"][-1]) != len(self.labels):
+            raise ModelLoadError(f"{where} gives {outputs[0]['shape'][-1]} scores but has {len(self.labels)} labels")
+        return _Runner(interpreter, batch, shape)
+
+    def _pieces(self, n: int) -> Iterator[int]:
+        """Cut ``n`` into full batches and powers of two, so that few interpreter sizes are ever built."""
+        step = self.options.batch_size
+        while n >= step:
+            yield step
+            n -= step
+        bit = 1 << max(0, n.bit_length() - 1)
+        while n:
+            if n >= bit:
+                yield bit
+                n -= bit
+            bit >>= 1
+
+    def _forward(self, batch: np.ndarray) -> np.ndarray:
+        """The network's output for a checked batch, in pieces of the interpreter sizes (holds the lock)."""
+        out = np.empty((batch.shape[0], len(self.labels)), np.float32)
+        start = 0
+        assert self._content is not None
+        for size in self._pieces(batch.shape[0]):
+            runner = self._runners.get(size)
+            if runner is None:
+                runner = self._runners[size] = self._make_runner(self._content, size)
+            out[start : start + size] = runner(np.ascontiguousarray(batch[start : start + size]))
+            start += size
+        return out
+
+    def predict_proba(self, batch: np.ndarray) -> np.ndarray:
+        """Probabilities ``(n, len(labels))`` for a prepared batch ``(n, h, w, c)`` float32."""
+        self.load()
+        batch = self._checked(batch)
+        if batch.shape[0] == 0:
+            return np.zeros((0, len(self.labels)), np.float32)
+        with self._lock:
+            probs = self._forward(batch)
+            if self.options.flip_tta:
+                probs = (probs + self._forward(np.ascontiguousarray(batch[:, :, ::-1]))) / 2.0
+        return self._postprocess(probs)
