@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from fer_sdk._quiet import dependency_output
 from fer_sdk.builtin.keras_cnn import (
     DEFAULT_PRESET,
     METADATA_FILE,
@@ -256,7 +257,8 @@ class LiteRTClassifier(ModelFileClassifier):
     def _make_runner(self, content: bytes, batch: int, where: Path | str = "model") -> _Runner:
         interpreter_cls = _interpreter_class()
         try:
-            interpreter = interpreter_cls(model_content=content, num_threads=self.threads)
+            with dependency_output():  # LiteRT's "Created TensorFlow Lite XNNPACK delegate" goes to logging
+                interpreter = interpreter_cls(model_content=content, num_threads=self.threads)
         except Exception as exc:
             raise ModelLoadError(f"LiteRT cannot load {where}: {type(exc).__name__}: {exc}") from exc
         inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
@@ -268,7 +270,8 @@ class LiteRTClassifier(ModelFileClassifier):
             )
         if int(outputs[0]["shape"][-1]) != len(self.labels):
             raise ModelLoadError(f"{where} gives {outputs[0]['shape'][-1]} scores but has {len(self.labels)} labels")
-        return _Runner(interpreter, batch, shape)
+        with dependency_output():
+            return _Runner(interpreter, batch, shape)
 
     def _pieces(self, n: int) -> Iterator[int]:
         """Cut ``n`` into full batches and powers of two, so that few interpreter sizes are ever built."""
