@@ -13,8 +13,8 @@ measures both.
 Examples:
     >>> import numpy as np
     >>> probs = np.array([[0.6, 0.4]])
-    >>> rebalance(probs, np.array([0.75, 0.25])).round(3).tolist()
-    [[0.333, 0.667]]
+    >>> [round(float(p), 3) for p in rebalance(probs, np.array([0.75, 0.25]))[0]]
+    [0.333, 0.667]
 """
 
 from __future__ import annotations

@@ -222,7 +222,7 @@ def test_unknown_names_of_the_projects_plugins_say_why_they_are_missing(monkeypa
         Registry().get("preprocessors", "aligned")
     with pytest.raises(UnknownComponentError) as info:
         Registry(autoload=False).get("classifiers", "no-such-model")
-    assert str(info.value) == "unknown classifier 'no-such-model'; available classifiers: keras"  # no hint to give
+    assert str(info.value) == "unknown classifier 'no-such-model'; available classifiers: keras, litert"  # no hint
 
 
 def test_plugins_listing_is_plain_text() -> None:
