@@ -293,6 +293,22 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return cmd_batch(args)
 
 
+def add_component_arguments(p: argparse.ArgumentParser) -> None:
+    """The pipeline's options shared by ``fer-sdk predict`` and ``fer-sdk batch``: detector, preprocessor,
+    classifier and the number of faces kept."""
+    p.add_argument("--detector", default="haar", metavar="NAME", help="registered detector name (fer-sdk plugins)")
+    p.add_argument(
+        "--preprocessor", default=None, metavar="NAME", help="registered preprocessor name; default: the classifier's"
+    )
+    p.add_argument(
+        "--classifier",
+        default="auto",
+        metavar="NAME|PATH",
+        help="registered name, bundled preset or model folder (auto: litert without a GPU, see fer-sdk plugins)",
+    )
+    p.add_argument("--max-faces", type=int, default=None, metavar="N", help="keep at most N faces, the largest")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``fer-sdk``."""
     from fer_sdk import __version__
@@ -331,17 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="video: search the whole frame every N-th processed frame, in between only around tracked faces",
     )
     p.add_argument("--no-progress", action="store_true", help="video: no progress line on stderr")
-    p.add_argument("--detector", default="haar", metavar="NAME", help="registered detector name (fer-sdk plugins)")
-    p.add_argument(
-        "--preprocessor", default=None, metavar="NAME", help="registered preprocessor name; default: the classifier's"
-    )
-    p.add_argument(
-        "--classifier",
-        default="auto",
-        metavar="NAME|PATH",
-        help="registered name, bundled preset or model folder (auto: litert without a GPU, see fer-sdk plugins)",
-    )
-    p.add_argument("--max-faces", type=int, default=None, metavar="N", help="keep at most N faces, the largest")
+    add_component_arguments(p)
     p.set_defaults(func=_cmd_predict)
 
     from fer_sdk.batch.cli import add_batch_arguments

@@ -46,10 +46,9 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--smoothing", choices=["none", "ema", "window"], default="none", help="video: per-track smoothing")
     p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
-    p.add_argument("--detector", default="haar")
-    p.add_argument("--preprocessor", default=None)
-    p.add_argument("--classifier", default="keras", help="registered name, bundled preset or model folder")
-    p.add_argument("--max-faces", type=int, default=None)
+    from fer_sdk.cli import add_component_arguments
+
+    add_component_arguments(p)
 
 
 def cmd_batch(args: argparse.Namespace) -> int:

@@ -30,7 +30,9 @@ class BatchOptions(BaseModel):
 
     detector: str = Field("haar", description="registered detector name")
     preprocessor: str | None = Field(None, description="registered preprocessor name (default: the classifier's)")
-    classifier: str = Field("keras", description="registered classifier name, bundled preset or model folder")
+    classifier: str = Field(
+        "auto", description="registered classifier name, bundled preset or model folder (auto: as EmotionRecognizer)"
+    )
     max_faces: int | None = Field(None, ge=1, description="keep at most this many faces per image or frame")
     detector_options: dict[str, Any] = Field(default_factory=dict)
     preprocessor_options: dict[str, Any] = Field(default_factory=dict)
