@@ -48,28 +48,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from peak_memory import peak_rss_mib  # the same measure in both benchmarks
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNTIMES = ["keras-fp32", "keras-bf16", "keras-fp32-as-saved", "litert-fp32", "litert-int8", "onnxruntime-fp32"]
 BATCHES = (1, 8, 64, 256)
-
-
-def peak_rss_mib() -> float:
-    """This process's peak resident memory in MiB: ``VmHWM`` on Linux, else ``ru_maxrss``.
-
-    Not ``ru_maxrss`` on Linux: it survives ``exec``, so a worker started by a large parent
-    would report the parent's size at the fork.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return float(peak / 2**20 if sys.platform == "darwin" else peak / 1024)  # bytes on macOS, KiB elsewhere
 
 
 # worker: one runtime in its own process --------------------------------------------------

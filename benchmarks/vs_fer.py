@@ -48,6 +48,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from peak_memory import peak_rss_mib  # the same measure in both benchmarks
 
 ROOT = Path(__file__).resolve().parents[1]
 FER_VENV = ROOT / "runs" / "fer-venv"
@@ -169,24 +170,6 @@ def cold(lib: str, photo: Path, classifier: str) -> dict[str, float]:
     t1 = time.perf_counter()
     _make(lib, classifier).predict(img)
     return {"import_ms": imported, "first_result_ms": _ms(t1)}
-
-
-def peak_rss_mib() -> float:
-    """This process's peak resident memory in MiB: ``VmHWM`` on Linux, else ``ru_maxrss``.
-
-    Not ``ru_maxrss`` on Linux: it survives ``exec``, so a worker started by a large parent
-    would report the parent's size at the fork.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return float(peak / 2**20 if sys.platform == "darwin" else peak / 1024)  # bytes on macOS, KiB elsewhere
 
 
 def memory(lib: str, folder: Path, n: int, classifier: str) -> dict[str, float]:
