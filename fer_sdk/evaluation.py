@@ -14,6 +14,19 @@ from fer_sdk.errors import DatasetError
 __all__ = ["EvaluationReport", "VoteEvaluationReport", "evaluate", "evaluate_votes"]
 
 
+def _class_lines(
+    title: str, per_class: Mapping[str, float], rows: str, labels: list[str], confusion: list[list[int]]
+) -> list[str]:
+    """The per-class and confusion-matrix part of a report's table (``rows`` names what the rows are)."""
+    lines = [title, *(f"  {name:10s} {acc:.4f}" for name, acc in per_class.items())]
+    width = max(6, *(len(n) for n in labels)) + 1
+    lines.append(f"confusion (rows: {rows}, columns: predicted):")
+    lines.append(" " * width + "".join(f"{n[:7]:>8s}" for n in labels))
+    for name, row in zip(labels, confusion, strict=True):
+        lines.append(f"{name:<{width}s}" + "".join(f"{v:8d}" for v in row))
+    return lines
+
+
 class EvaluationReport(BaseModel):
     """Metrics of one evaluation (see :func:`evaluate`)."""
 
@@ -40,14 +53,7 @@ class EvaluationReport(BaseModel):
             lines.append(f"accuracy, 6 classes (disgust merged into angry): {self.accuracy_6class:.4f}")
         if self.tta_flip is not None:
             lines.append(f"accuracy with horizontal-flip TTA: {self.tta_flip['accuracy']:.4f}")
-        lines.append("per-class accuracy:")
-        for name, acc in self.per_class.items():
-            lines.append(f"  {name:10s} {acc:.4f}")
-        width = max(6, *(len(n) for n in self.labels)) + 1
-        lines.append("confusion (rows: true, columns: predicted):")
-        lines.append(" " * width + "".join(f"{n[:7]:>8s}" for n in self.labels))
-        for name, row in zip(self.labels, self.confusion, strict=True):
-            lines.append(f"{name:<{width}s}" + "".join(f"{v:8d}" for v in row))
+        lines += _class_lines("per-class accuracy:", self.per_class, "true", self.labels, self.confusion)
         return "\n".join(lines)
 
 
@@ -89,14 +95,8 @@ class VoteEvaluationReport(BaseModel):
             lines.append(f"FER2013-label accuracy: {self.fer2013_accuracy:.4f} ({self.n_fer2013} faces)")
         if self.tta_flip is not None:
             lines.append(f"vote accuracy with horizontal-flip TTA: {self.tta_flip['vote_accuracy']:.4f}")
-        lines.append("per-emotion vote accuracy (faces whose most-voted emotion it is):")
-        for name, acc in self.per_class.items():
-            lines.append(f"  {name:10s} {acc:.4f}")
-        width = max(6, *(len(n) for n in self.labels)) + 1
-        lines.append("confusion (rows: most-voted emotion, columns: predicted):")
-        lines.append(" " * width + "".join(f"{n[:7]:>8s}" for n in self.labels))
-        for name, row in zip(self.labels, self.confusion, strict=True):
-            lines.append(f"{name:<{width}s}" + "".join(f"{v:8d}" for v in row))
+        per_class = "per-emotion vote accuracy (faces whose most-voted emotion it is):"
+        lines += _class_lines(per_class, self.per_class, "most-voted emotion", self.labels, self.confusion)
         return "\n".join(lines)
 
 
