@@ -25,7 +25,8 @@ def one(arch: str, precision: str, steps: int, batch: int) -> dict[str, float]:
     from fer_sdk.train.archs import build
     from fer_sdk.train.config import TrainConfig
     from fer_sdk.train.data import Dataset
-    from fer_sdk.train.loop import _compile, make_dataset
+    from fer_sdk.train.objective import compile_model
+    from fer_sdk.train.pipeline import make_dataset
 
     keras.utils.set_random_seed(0)
     keras.mixed_precision.set_global_policy(precision)
@@ -37,7 +38,7 @@ def one(arch: str, precision: str, steps: int, batch: int) -> dict[str, float]:
     cfg = TrainConfig(data=".", batch_size=batch, arch=arch, epochs=1)
     data = make_dataset(ds, cfg, training=True)
     model = build(arch, (48, 48, 1), 7)
-    _compile(model, cfg, steps + 3)
+    compile_model(model, cfg, steps + 3)
     it = iter(data.repeat())
     for _ in range(3):  # warm up, trace
         model.train_on_batch(*next(it))

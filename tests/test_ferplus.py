@@ -20,7 +20,7 @@ from fer_sdk.evaluation import VoteEvaluationReport, evaluate, evaluate_votes
 from fer_sdk.train import TrainConfig, train
 from fer_sdk.train.evaluate import vote_metrics
 from fer_sdk.train.ferplus import ferplus_dataset, read_ferplus, read_ferplus_csv, vote_targets
-from fer_sdk.train.loop import load_training_data, make_dataset
+from fer_sdk.train.pipeline import load_training_data, make_dataset
 
 FERPLUS = ROOT.parent / "shared" / "datasets" / "ferplus"
 VOTE_KEYS = {"vote_accuracy", "majority_accuracy", "balanced_accuracy", "human_agreement", "ece", "n"}
@@ -171,17 +171,17 @@ def test_training_pipeline_uses_vote_targets_sampling_and_balancing(tmp_path: Pa
 
 
 def test_logit_adjusted_loss_matches_its_definition() -> None:
-    from fer_sdk.train.loop import _loss
+    from fer_sdk.train.objective import make_loss
 
     cfg = TrainConfig(data=Path("."), logit_adjustment=1.0, label_smoothing=0.0)
     prior = np.array([0.7, 0.2, 0.1])
-    loss = _loss(cfg, prior)
+    loss = make_loss(cfg, prior)
     probs = np.array([[0.5, 0.3, 0.2]], np.float32)
     target = np.array([[0.0, 0.0, 1.0]], np.float32)
     adjusted = np.log(probs) + np.log(prior)
     expected = -(adjusted[0, 2] - np.log(np.exp(adjusted).sum()))
     assert float(loss(target, probs)) == pytest.approx(expected, rel=1e-4)
-    plain = _loss(cfg.model_copy(update={"logit_adjustment": 0.0}), prior)
+    plain = make_loss(cfg.model_copy(update={"logit_adjustment": 0.0}), prior)
     assert float(plain(target, probs)) == pytest.approx(-np.log(0.2), rel=1e-4)
 
 

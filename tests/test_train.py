@@ -18,7 +18,8 @@ from fer_sdk.builtin.keras_cnn import KerasClassifier, bfloat16_twin
 from fer_sdk.train import TrainConfig, train
 from fer_sdk.train.augment import AugmentConfig, augment_batch, warp
 from fer_sdk.train.data import load_class_folders, load_fer2013_csv, load_split
-from fer_sdk.train.loop import make_dataset, teacher_targets
+from fer_sdk.train.pipeline import make_dataset
+from fer_sdk.train.sources import teacher_targets
 
 
 def _pixels(value: int) -> str:

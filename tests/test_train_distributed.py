@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fer_sdk.train import TrainConfig
-from fer_sdk.train.loop import read_tf_config
+from fer_sdk.train.distribute import read_tf_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SNIPPETS = ROOT / "docs" / "snippets"
