@@ -55,7 +55,7 @@ class EmotionRecognizer:
     or an object implementing the interface. ``classifier`` also takes a model
     folder or ``.keras`` file written by :mod:`fer_sdk.train`. With
     ``preprocessor=None`` the preprocessing the classifier declares
-    (:attr:`EmotionClassifier.preprocessing <fer_sdk.EmotionClassifier.preprocessing>`,
+    (:attr:`fer_sdk.EmotionClassifier.preprocessing`,
     for a model from its metadata) is used. Construction is cheap: the weights
     (and TensorFlow, for the Keras classifier) load on first use (or call
     :meth:`warmup`).
@@ -65,7 +65,7 @@ class EmotionRecognizer:
         preprocessor: preprocessor name, :class:`~fer_sdk.Preprocessor` or ``None``
             (the one the classifier declares, with its input size, scaling and
             margin; a named preprocessor gets those settings too when it is the
-            declared one or :attr:`reproduces <fer_sdk.Preprocessor.reproduces>`
+            declared one or :attr:`~fer_sdk.Preprocessor.reproduces`
             it, as the ``aligned`` plugin does ``standard``).
         classifier: classifier name, model path or :class:`~fer_sdk.EmotionClassifier`
             (default ``"auto"``: the bundled FER2013 CNN on LiteRT on a machine
@@ -167,7 +167,7 @@ class EmotionRecognizer:
         """Load every stage and run it once now, so the first real call is fast.
 
         The detector runs on a blank frame; the classifier warms itself up
-        (:meth:`EmotionClassifier.warmup <fer_sdk.EmotionClassifier.warmup>`)
+        (:meth:`fer_sdk.EmotionClassifier.warmup`)
         on a blank face prepared by the preprocessor. Returns the recognizer itself.
         """
         self.predict(np.zeros((64, 64), np.uint8))
