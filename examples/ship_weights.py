@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 
 from fer_sdk import EmotionRecognizer, ModelLoadError
-from fer_sdk.builtin.keras_cnn import sha256_file
+from fer_sdk.preset import sha256_file
 
 IMAGE = Path(__file__).resolve().parent / "images" / "astronaut.png"
 

@@ -23,6 +23,7 @@ from fer_sdk.errors import (
     InvalidImageError,
     MissingExtraError,
     ModelLoadError,
+    OptionsError,
     PluginError,
     UnknownComponentError,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "InvalidImageError",
     "MissingExtraError",
     "ModelLoadError",
+    "OptionsError",
     "PluginError",
     "Preprocessor",
     "RecognizerOptions",

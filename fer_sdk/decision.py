@@ -20,11 +20,14 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from fer_sdk.errors import ModelLoadError
+
+if TYPE_CHECKING:
+    from fer_sdk.preset import PresetMetadata
 
 DecisionRule = Literal["auto", "calibrated", "balanced"]
 DECISION_RULES: tuple[str, ...] = ("auto", "calibrated", "balanced")
@@ -41,7 +44,12 @@ def rebalance(probs: np.ndarray, prior: np.ndarray) -> np.ndarray:
     return (weighted / np.maximum(weighted.sum(axis=-1, keepdims=True), 1e-12)).astype(np.float32)
 
 
-def resolve_rule(rule: str, metadata: Mapping[str, object]) -> str:
+def _value(metadata: Mapping[str, object] | PresetMetadata, key: str) -> object:
+    """``metadata[key]`` of a parsed ``metadata.json`` or a :class:`~fer_sdk.preset.PresetMetadata` (None if absent)."""
+    return metadata.get(key) if isinstance(metadata, Mapping) else getattr(metadata, key, None)
+
+
+def resolve_rule(rule: str, metadata: Mapping[str, object] | PresetMetadata) -> str:
     """``auto`` becomes the metadata's ``decision`` (else ``calibrated``); others are returned as they are.
 
     Examples:
@@ -49,19 +57,19 @@ def resolve_rule(rule: str, metadata: Mapping[str, object]) -> str:
         ('balanced', 'calibrated')
     """
     if rule == "auto":
-        named = metadata.get("decision")
+        named = _value(metadata, "decision")
         return named if isinstance(named, str) and named in ("calibrated", "balanced") else "calibrated"
     return rule
 
 
-def class_prior(metadata: Mapping[str, object], labels: Sequence[str], where: str) -> np.ndarray:
+def class_prior(metadata: Mapping[str, object] | PresetMetadata, labels: Sequence[str], where: str) -> np.ndarray:
     """The ``class_prior`` of a model's metadata as an array in label order.
 
     Raises:
         ModelLoadError: the metadata has no prior for every label (a model trained
             before fer_sdk 0.2 lacks it: retrain, or use ``decision="calibrated"``).
     """
-    prior = metadata.get("class_prior")
+    prior = _value(metadata, "class_prior")
     if not isinstance(prior, Mapping) or any(name not in prior for name in labels):
         raise ModelLoadError(
             f"{where}: decision='balanced' needs the model's class_prior in its metadata, which this model "

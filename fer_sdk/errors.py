@@ -19,6 +19,7 @@ __all__ = [
     "InvalidImageError",
     "MissingExtraError",
     "ModelLoadError",
+    "OptionsError",
     "PluginError",
     "UnknownComponentError",
 ]
@@ -70,4 +71,16 @@ class MissingExtraError(FerSdkError, ImportError):
         >>> require_matplotlib("--confusion-png")  # doctest: +SKIP
         Traceback (most recent call last):
         fer_sdk.errors.MissingExtraError: --confusion-png needs matplotlib, which is not installed: pip install ...
+    """
+
+
+class OptionsError(FerSdkError, ValueError):
+    """Keyword options of :class:`~fer_sdk.EmotionRecognizer` are unknown or invalid; the message names each one.
+
+    Examples:
+        >>> from fer_sdk import EmotionRecognizer
+        >>> EmotionRecognizer(max_face=2)
+        Traceback (most recent call last):
+        ...
+        fer_sdk.errors.OptionsError: invalid EmotionRecognizer options {'max_face': 2}: max_face: Extra inputs ...
     """

@@ -2,7 +2,7 @@
 
 The exported model file gets a ``metadata.json`` beside it in the same format
 as a Keras model folder (``fer_sdk.model/1``, see
-:mod:`fer_sdk.builtin.keras_cnn`): labels, input size, preprocessing, the
+:mod:`fer_sdk.preset`): labels, input size, preprocessing, the
 SHA-256 of the exported file, and under ``exported_from`` the file name,
 SHA-256 and metrics of the Keras model it came from. A classifier plugin for
 that runtime (``pip install plugins/fer-sdk-litert`` for ``.tflite``) loads the
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
 import os
 import tempfile
@@ -37,8 +36,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from fer_sdk.builtin.keras_cnn import DEFAULT_PRESET, METADATA_FILE, METADATA_FORMAT, KerasClassifier, sha256_file
+from fer_sdk.builtin.keras_cnn import KerasClassifier
 from fer_sdk.errors import FerSdkError
+from fer_sdk.preset import (
+    DEFAULT_PRESET,
+    METADATA_FILE,
+    METADATA_FORMAT,
+    MODEL_FILE,
+    PresetMetadata,
+    RuntimeFile,
+    sha256_file,
+)
 
 __all__ = ["FORMATS", "QUANTIZE", "ExportError", "export_in_place", "export_model"]
 
@@ -138,8 +146,7 @@ def export_model(
     finally:
         tmp.unlink(missing_ok=True)
 
-    meta = _metadata(source_meta, target, fmt, quantize)
-    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    _metadata(source_meta, target, fmt, quantize).save(meta_path)
     logger.info("exported %s to %s (%s, quantize=%s)", model, target, fmt, quantize)
     return target
 
@@ -190,9 +197,9 @@ def export_in_place(
     with ExitStack() as stack:
         keras_path, meta_path = clf._locate(stack)
         folder = keras_path.parent
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta = PresetMetadata.load(meta_path)
     target = folder / TFLITE_FILE
-    if not overwrite and (target.exists() or RUNTIME_KEY in (meta.get("runtime_files") or {})):
+    if not overwrite and (target.exists() or RUNTIME_KEY in (meta.runtime_files or {})):
         raise ExportError(f"{target} already exists or is recorded in {meta_path}; pass overwrite=True (--force)")
     clf.load()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
@@ -221,8 +228,9 @@ def export_in_place(
     ramps = np.linspace(0.0, 1.0, h * w, dtype=np.float32).reshape(1, h, w, 1) * rng.random((32, 1, 1, c))
     probe = np.concatenate([ramps, rng.random((32, h, w, c))]).astype(np.float32)
     with tempfile.TemporaryDirectory() as scratch:
-        check_meta = {**meta, "runtime_files": {RUNTIME_KEY: entry}, "sha256": entry["exported_from_sha256"]}
-        (Path(scratch) / METADATA_FILE).write_text(json.dumps(check_meta), encoding="utf-8")
+        check_meta = meta.model_copy(update={"runtime_files": {RUNTIME_KEY: RuntimeFile.model_validate(entry)}})
+        check_meta.sha256 = entry["exported_from_sha256"]
+        check_meta.save(Path(scratch) / METADATA_FILE)
         (Path(scratch) / TFLITE_FILE).write_bytes(target.read_bytes())
         lite = LiteRTClassifier(model=scratch, threads=1).predict_proba(probe)
     diff = float(np.abs(lite - clf.predict_proba(probe)).max())
@@ -230,10 +238,8 @@ def export_in_place(
         target.unlink(missing_ok=True)
         raise ExportError(f"the LiteRT file's probabilities differ from the Keras model's by {diff:.2g} (over 1e-4)")
     entry["max_abs_diff"] = float(f"{diff:.3g}")
-    meta.setdefault("runtime_files", {})[RUNTIME_KEY] = entry
-    meta_tmp = meta_path.with_name(f".{meta_path.name}.tmp")
-    meta_tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    meta_tmp.replace(meta_path)
+    meta.runtime_files = {**(meta.runtime_files or {}), RUNTIME_KEY: RuntimeFile.model_validate(entry)}
+    meta.save(meta_path)
     logger.info("wrote %s (max difference to Keras %.2g) and recorded it in %s", target, diff, meta_path)
     return target
 
@@ -291,18 +297,19 @@ def _to_onnx(keras_model: Any, input_shape: tuple[int, int, int], path: Path) ->
         raise ExportError(f"ONNX conversion failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _metadata(source: dict[str, Any], target: Path, fmt: str, quantize: str) -> dict[str, Any]:
+def _metadata(source: PresetMetadata, target: Path, fmt: str, quantize: str) -> PresetMetadata:
     import tensorflow as tf
 
     from fer_sdk import __version__
 
+    carried = source.to_dict()
     meta: dict[str, Any] = {"format": METADATA_FORMAT}
-    meta.update({k: source[k] for k in _CARRIED if k in source})
+    meta.update({k: carried[k] for k in _CARRIED if k in carried})
     meta["runtime"] = {"format": fmt, "quantize": quantize, "input_name": INPUT_NAME}
     meta["exported_from"] = {
-        "model_file": source.get("model_file", "model.keras"),
-        "sha256": source.get("sha256"),
-        "metrics": source.get("metrics", {}),
+        "model_file": source.model_file or MODEL_FILE,
+        "sha256": source.sha256,
+        "metrics": source.metrics or {},
     }
     versions = {"fer_sdk": __version__, "tensorflow": tf.__version__}
     if fmt == "onnx":
@@ -311,4 +318,4 @@ def _metadata(source: dict[str, Any], target: Path, fmt: str, quantize: str) -> 
     meta["exported_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     meta["model_file"] = target.name
     meta["sha256"] = sha256_file(target)
-    return meta
+    return PresetMetadata.from_dict(meta)

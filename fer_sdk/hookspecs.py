@@ -33,8 +33,17 @@ returning a component) and the name users pass to
 weights, so keep heavy imports inside methods. Keyword options given by the user
 (``detector_options={...}``) are passed to the factory.
 
-The built-in Haar detector, standard preprocessor and Keras classifier are
-registered through these same hooks (see :mod:`fer_sdk.builtin`).
+The built-in Haar detector, standard preprocessor and the Keras and LiteRT
+classifiers are registered through these same hooks (see :mod:`fer_sdk.builtin`),
+and the recognizer knows them only through the interfaces
+(:mod:`fer_sdk.interfaces`), so a plugin's component is used exactly as a
+built-in one: a classifier declares the preprocessing it was trained with
+(``EmotionClassifier.preprocessing``), which the recognizer builds unless told
+otherwise, and warms itself up (``EmotionClassifier.warmup``); a preprocessor
+says which declared preprocessings it reproduces (``Preprocessor.reproduces``).
+A classifier that runs model files with ``fer_sdk.model/1`` metadata can build on
+:class:`fer_sdk.preset.ModelFileClassifier`, and bundle presets of its own
+(``preset_packages``).
 
 A name claimed by two plugins is an error that names both; it is raised when
 that name is used, and the other components keep working.
@@ -79,6 +88,10 @@ def register_detectors(register: Register) -> None:
 def register_preprocessors(register: Register) -> None:
     """Register :class:`~fer_sdk.Preprocessor` classes.
 
+    A preprocessor chosen by name gets the options a classifier declares for
+    the preprocessing of the same name, or of one listed in the class's
+    ``reproduces`` (``preprocessor_options`` override them).
+
     Args:
         register: call ``register(cls, name=..., aliases=...)`` once per preprocessor.
 
@@ -93,6 +106,10 @@ def register_preprocessors(register: Register) -> None:
 @hookspec
 def register_classifiers(register: Register) -> None:
     """Register :class:`~fer_sdk.EmotionClassifier` classes.
+
+    A classifier declares its preprocessing in ``preprocessing`` (a registered
+    preprocessor's name and options) and loads ahead of the first call in
+    ``warmup(sample)``; both have defaults on :class:`~fer_sdk.EmotionClassifier`.
 
     Args:
         register: call ``register(cls, name=..., aliases=...)`` once per classifier.

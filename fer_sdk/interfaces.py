@@ -20,7 +20,7 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from fer_sdk.errors import ComponentError
+from fer_sdk.errors import ComponentError, FerSdkError
 from fer_sdk.frame import Frame
 from fer_sdk.results import Box, EmotionPrediction
 
@@ -29,11 +29,15 @@ __all__ = ["EmotionClassifier", "FaceDetector", "Preprocessor", "parse_options"]
 OptionsT = TypeVar("OptionsT", bound=BaseModel)
 
 
-def parse_options(model: type[OptionsT], options: Mapping[str, Any], what: str) -> OptionsT:
+def parse_options(
+    model: type[OptionsT], options: Mapping[str, Any], what: str, error: type[FerSdkError] = ComponentError
+) -> OptionsT:
     """Validate a component's keyword ``options`` with its pydantic ``model``.
 
-    Raises :class:`~fer_sdk.ComponentError` naming ``what`` and each offending
-    option, for components that may be built directly as well as by name.
+    Raises ``error`` (:class:`~fer_sdk.ComponentError` by default) naming
+    ``what`` and each offending option, for components that may be built
+    directly as well as by name (:class:`~fer_sdk.EmotionRecognizer` checks its
+    own options this way, raising :class:`~fer_sdk.OptionsError`).
 
     Examples:
         >>> from pydantic import BaseModel, ConfigDict
@@ -51,7 +55,7 @@ def parse_options(model: type[OptionsT], options: Mapping[str, Any], what: str) 
         return model.model_validate(dict(options))
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg']}" for e in exc.errors())
-        raise ComponentError(f"invalid {what} options {dict(options)}: {problems}") from exc
+        raise error(f"invalid {what} options {dict(options)}: {problems}") from exc
 
 
 class FaceDetector(ABC):
@@ -90,6 +94,13 @@ class FaceDetector(ABC):
 class Preprocessor(ABC):
     """Turns face boxes of a frame into the batch a classifier takes.
 
+    A classifier declares the preprocessing it was trained with
+    (:attr:`EmotionClassifier.preprocessing`: a registered name and options).
+    :class:`~fer_sdk.EmotionRecognizer` passes those options to a preprocessor
+    chosen by name when the declared name is the preprocessor's registered
+    name or one of its :attr:`reproduces` (e.g. the ``aligned`` plugin reproduces
+    ``standard``); ``preprocessor_options`` override them.
+
     Examples:
         >>> import numpy as np
         >>> from fer_sdk import Box, Frame
@@ -100,6 +111,8 @@ class Preprocessor(ABC):
     """
 
     name: ClassVar[str] = ""
+    reproduces: ClassVar[tuple[str, ...]] = ()
+    """Other preprocessings (registered names) whose declared options this one takes and reproduces."""
 
     @abstractmethod
     def prepare(self, frame: Frame, boxes: Sequence[Box]) -> np.ndarray:
@@ -117,7 +130,21 @@ class EmotionClassifier(ABC):
 
     Subclasses implement :meth:`predict_proba` and set :attr:`labels`; they may
     declare the preprocessing they were trained with in :attr:`preprocessing`
-    (``{"name": <registered preprocessor>, **options}``).
+    (``{"name": <registered preprocessor>, **options}``), which
+    :class:`~fer_sdk.EmotionRecognizer` then uses unless told otherwise, and
+    load their weights ahead of the first call in :meth:`warmup`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from fer_sdk import EmotionClassifier, EmotionRecognizer
+        >>> class AlwaysHappy(EmotionClassifier):
+        ...     labels = ("happy", "sad")
+        ...     preprocessing = {"name": "standard", "size": 32}
+        ...     def predict_proba(self, batch):
+        ...         return np.tile([0.9, 0.1], (len(batch), 1))
+        >>> rec = EmotionRecognizer(classifier=AlwaysHappy()).warmup()
+        >>> rec.preprocessor.options.size, rec.classify([np.zeros((40, 40), np.uint8)])[0].emotion
+        (32, 'happy')
     """
 
     name: ClassVar[str] = ""
@@ -129,8 +156,18 @@ class EmotionClassifier(ABC):
 
     @property
     def preprocessing(self) -> dict[str, Any]:
-        """The preprocessor (registered name and options) this classifier expects."""
+        """The preprocessor (registered name and options) this classifier expects: ``{"name": ..., **options}``."""
         return {"name": "standard"}
+
+    def warmup(self, sample: np.ndarray) -> None:
+        """Load the weights and run the first forward passes now, so that the first real call is fast.
+
+        ``sample`` is one prepared face, ``(1, ...)``, from the pipeline's
+        preprocessor (:meth:`fer_sdk.EmotionRecognizer.warmup` calls this).
+        The default classifies it once; override to load lazily built state
+        (compiled passes, other batch sizes) as well.
+        """
+        self.predict_proba(sample)
 
     @abstractmethod
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:

@@ -11,21 +11,22 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from fer_sdk.decision import DECISION_HELP, DecisionRule
-from fer_sdk.errors import ComponentError, FerSdkError, InvalidBoxError, InvalidImageError
+from fer_sdk.errors import ComponentError, FerSdkError, InvalidBoxError, InvalidImageError, OptionsError
 from fer_sdk.frame import Frame
-from fer_sdk.interfaces import EmotionClassifier, FaceDetector, Preprocessor
+from fer_sdk.interfaces import EmotionClassifier, FaceDetector, Preprocessor, parse_options
 from fer_sdk.plugins import Registry, get_registry
-from fer_sdk.results import Box, EmotionPrediction, FaceEmotion
+from fer_sdk.results import Box, EmotionPrediction, FaceEmotion, clip_box, largest_first
+from fer_sdk.runtime import AUTO, resolve_classifier
 from fer_sdk.video import FrameResult, StreamProcessor
 
 __all__ = ["EmotionRecognizer", "RecognizerOptions"]
 
 DEFAULT_DETECTOR = "haar"
-DEFAULT_CLASSIFIER = "auto"  # resolved by fer_sdk.runtime.choose_classifier: litert on CPUs, keras on GPUs
+DEFAULT_CLASSIFIER = AUTO  # resolved by fer_sdk.runtime.choose_classifier: litert on CPUs, keras on GPUs
 
 
 class RecognizerOptions(BaseModel):
-    """Keyword options of :class:`EmotionRecognizer` (unknown keys are errors).
+    """Keyword options of :class:`EmotionRecognizer` (unknown keys are errors: :class:`~fer_sdk.OptionsError`).
 
     Examples:
         >>> from fer_sdk import EmotionRecognizer
@@ -47,32 +48,34 @@ class RecognizerOptions(BaseModel):
     )
 
 
-def _looks_like_path(spec: str) -> bool:
-    return spec.endswith((".keras", ".tflite")) or "/" in spec or "\\" in spec or Path(spec).is_dir()
-
-
 class EmotionRecognizer:
     """Detect faces in a frame and recognise the emotion of each.
 
     Each slot takes a registered name (see :func:`fer_sdk.available_components`)
     or an object implementing the interface. ``classifier`` also takes a model
     folder or ``.keras`` file written by :mod:`fer_sdk.train`. With
-    ``preprocessor=None`` the preprocessing the classifier declares (in its
-    metadata) is used. Construction is cheap: the weights (and TensorFlow, for
-    the Keras classifier) load on first use (or call :meth:`warmup`).
+    ``preprocessor=None`` the preprocessing the classifier declares
+    (:attr:`fer_sdk.EmotionClassifier.preprocessing`,
+    for a model from its metadata) is used. Construction is cheap: the weights
+    (and TensorFlow, for the Keras classifier) load on first use (or call
+    :meth:`warmup`).
 
     Args:
         detector: detector name or :class:`~fer_sdk.FaceDetector` (default ``"haar"``).
         preprocessor: preprocessor name, :class:`~fer_sdk.Preprocessor` or ``None``
-            (the one the classifier's metadata declares, with its input size,
-            scaling and margin; a named preprocessor that extends the standard
-            one gets those settings too).
+            (the one the classifier declares, with its input size, scaling and
+            margin; a named preprocessor gets those settings too when it is the
+            declared one or :attr:`~fer_sdk.Preprocessor.reproduces`
+            it, as the ``aligned`` plugin does ``standard``).
         classifier: classifier name, model path or :class:`~fer_sdk.EmotionClassifier`
             (default ``"auto"``: the bundled FER2013 CNN on LiteRT on a machine
             without a GPU, on Keras/TensorFlow with one or when asked for a
             Keras-only option; :mod:`fer_sdk.runtime` has the rules, ``repr(rec)``
             says which and why; name ``"litert"`` or ``"keras"`` to choose).
         **options: see :class:`RecognizerOptions`.
+
+    Raises:
+        OptionsError: an unknown or invalid keyword option (the message names it).
 
     Examples:
         >>> import cv2
@@ -92,7 +95,7 @@ class EmotionRecognizer:
         registry: Registry | None = None,
         **options: Any,
     ) -> None:
-        self.options = RecognizerOptions.model_validate(options)
+        self.options = parse_options(RecognizerOptions, options, "EmotionRecognizer", OptionsError)
         self._registry = registry or get_registry()
         self._names: dict[str, str] = {}
         self.classifier: EmotionClassifier = self._resolve_classifier(classifier)
@@ -104,20 +107,19 @@ class EmotionRecognizer:
             if preprocessor is None:
                 preprocessor = name
                 pre_options = {**declared, **pre_options}
-            elif name == "standard" and self._extends_standard(preprocessor):
-                # e.g. a plugin's variant of the standard crop: it gets the input the model declares too
+            elif self._reproduces(preprocessor, name):
+                # e.g. the aligned plugin's variant of the standard crop: it gets the input the model declares too
                 pre_options = {**declared, **pre_options}
         self.preprocessor: Preprocessor = self._resolve("preprocessors", preprocessor, Preprocessor, pre_options)
 
     # construction ------------------------------------------------------------
-    def _extends_standard(self, name: str) -> bool:
-        from fer_sdk.builtin.preprocess import StandardPreprocessor
-
+    def _reproduces(self, name: str, declared: str) -> bool:
+        """Whether the preprocessor registered as ``name`` takes the options of the ``declared`` preprocessing."""
         try:
-            factory = self._registry.get("preprocessors", name).factory
+            info = self._registry.get("preprocessors", name)
         except FerSdkError:
             return False  # _resolve reports the unknown name
-        return isinstance(factory, type) and issubclass(factory, StandardPreprocessor)
+        return declared == info.name or declared in getattr(info.factory, "reproduces", ())
 
     def _resolve(self, kind: str, spec: Any, interface: type, options: dict[str, Any]) -> Any:
         if isinstance(spec, str):
@@ -138,32 +140,21 @@ class EmotionRecognizer:
         return component
 
     def _resolve_classifier(self, spec: str | Path | EmotionClassifier) -> EmotionClassifier:
-        """A registered name wins; then a model path; then a bundled preset name."""
+        """An instance, or what :func:`fer_sdk.runtime.resolve_classifier` makes of a name or model path."""
         options = dict(self.options.classifier_options)
         if self.options.decision is not None:
             if isinstance(spec, EmotionClassifier) or (not isinstance(spec, str | Path)):
                 raise ComponentError("decision= is an option of a named classifier; set it on your classifier object")
             options["decision"] = self.options.decision
-        if isinstance(spec, Path):
-            options["model"] = str(spec)
-            spec = DEFAULT_CLASSIFIER
-        elif isinstance(spec, str) and spec != DEFAULT_CLASSIFIER:
-            from fer_sdk.builtin.keras_cnn import bundled_presets
-
-            infos = self._registry.infos("classifiers")
-            known = {info.name for info in infos} | {alias for info in infos for alias in info.aliases}
-            if spec not in known and (_looks_like_path(spec) or spec in bundled_presets()):
-                options["model"] = spec
-                spec = DEFAULT_CLASSIFIER
-        reason = None
-        if spec == DEFAULT_CLASSIFIER:
-            from fer_sdk.runtime import choose_classifier
-
-            choice = choose_classifier(options)
-            spec, reason = choice.name, choice.reason
-        classifier: EmotionClassifier = self._resolve("classifiers", spec, EmotionClassifier, options)
-        if reason is not None:
-            self._names["classifiers"] += f" [auto: {reason}]"
+        if not isinstance(spec, str | Path):
+            classifier: EmotionClassifier = self._resolve("classifiers", spec, EmotionClassifier, options)
+            return classifier
+        infos = self._registry.infos("classifiers")
+        known = {info.name for info in infos} | {alias for info in infos for alias in info.aliases}
+        choice = resolve_classifier(spec, options, known)
+        classifier = self._resolve("classifiers", choice.name, EmotionClassifier, choice.options)
+        if choice.reason is not None:
+            self._names["classifiers"] += f" [auto: {choice.reason}]"
         return classifier
 
     # public API --------------------------------------------------------------
@@ -173,16 +164,19 @@ class EmotionRecognizer:
         return tuple(self.classifier.labels)
 
     def warmup(self) -> EmotionRecognizer:
-        """Load the model and run one forward pass now, so the first real call is fast.
+        """Load every stage and run it once now, so the first real call is fast.
 
-        Returns the recognizer itself.
+        The detector runs on a blank frame; the classifier warms itself up
+        (:meth:`fer_sdk.EmotionClassifier.warmup`)
+        on a blank face prepared by the preprocessor. Returns the recognizer itself.
         """
-        load = getattr(self.classifier, "load", None)
-        if callable(load):
-            load()
         self.predict(np.zeros((64, 64), np.uint8))
-        for n in (1, 2):  # one face and several take different paths in the keras classifier
-            self.classify(np.zeros((n, 48, 48), np.uint8))
+        sample = self._call("preprocessors", self.preprocessor.prepare_crops, [Frame(np.zeros((48, 48), np.uint8))])
+        warmup = getattr(self.classifier, "warmup", None)
+        if callable(warmup):
+            self._call("classifiers", warmup, sample)
+        else:  # an object with only predict_proba(): one call
+            self._probabilities(sample, 1)
         return self
 
     def stream(self, source: Any, **options: Any) -> Iterator[FrameResult]:
@@ -311,8 +305,7 @@ class EmotionRecognizer:
     def _detect(self, frame: Frame) -> list[Box]:
         raw = self._call("detectors", self.detector.detect, frame)
         name = self._names["detectors"]
-        kept = [self._check_box(b, frame, name, ComponentError) for b in (raw if raw is not None else [])]
-        kept.sort(key=lambda b: (-b.area, b.y, b.x))
+        kept = largest_first(self._check_box(b, frame, name, ComponentError) for b in (raw if raw is not None else []))
         if self.options.max_faces is not None:
             kept = kept[: self.options.max_faces]
         return kept
@@ -334,15 +327,14 @@ class EmotionRecognizer:
         x, y, w, h = (float(v) for v in values)
         if w <= 0 or h <= 0:
             raise error(f"{name}: a box with non-positive size: {raw!r}")
-        x1, y1 = max(0, round(x)), max(0, round(y))
-        x2, y2 = min(frame.width, round(x + w)), min(frame.height, round(y + h))
-        if x2 <= x1 or y2 <= y1:
+        clipped = clip_box(x, y, x + w, y + h, frame.width, frame.height)
+        if clipped is None:
             raise error(f"{name}: a box entirely outside the {frame.width}x{frame.height} frame: {raw!r}")
-        if isinstance(raw, Box) and (x1, y1, x2 - x1, y2 - y1) == (raw.x, raw.y, raw.w, raw.h):
+        if not isinstance(raw, Box):
+            return clipped
+        if clipped.xyxy == raw.xyxy:
             return raw
-        score = raw.score if isinstance(raw, Box) else None
-        landmarks = raw.landmarks if isinstance(raw, Box) else None
-        return Box(x=x1, y=y1, w=x2 - x1, h=y2 - y1, score=score, landmarks=landmarks)
+        return clipped.model_copy(update={"score": raw.score, "landmarks": raw.landmarks})
 
     def _probabilities(self, batch: Any, n: int) -> np.ndarray:
         name = self._names["classifiers"]

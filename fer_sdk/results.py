@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["Box", "EmotionPrediction", "FaceEmotion"]
+__all__ = ["Box", "EmotionPrediction", "FaceEmotion", "clip_box", "largest_first"]
 
 
 class Box(BaseModel):
@@ -76,6 +77,34 @@ class Box(BaseModel):
         ih = max(0, min(ay2, by2) - max(ay1, by1))
         inter = iw * ih
         return inter / float(self.area + other.area - inter) if inter else 0.0
+
+
+def clip_box(x1: float, y1: float, x2: float, y2: float, width: int, height: int) -> Box | None:
+    """The box with corners ``(x1, y1)`` and ``(x2, y2)`` rounded to pixels and clipped to a ``width x height`` frame.
+
+    Returns ``None`` when nothing of it lies inside the frame.
+
+    Examples:
+        >>> clip_box(-5.2, 10.4, 30.6, 250.0, 100, 200).xyxy
+        (0, 10, 31, 200)
+        >>> clip_box(120, 0, 150, 40, 100, 200) is None
+        True
+    """
+    left, top = max(0, round(x1)), max(0, round(y1))
+    right, bottom = min(width, round(x2)), min(height, round(y2))
+    if right <= left or bottom <= top:
+        return None
+    return Box(x=left, y=top, w=right - left, h=bottom - top)
+
+
+def largest_first(boxes: Iterable[Box]) -> list[Box]:
+    """``boxes`` in result order: largest area first; ties top to bottom, then left to right.
+
+    Examples:
+        >>> [b.xyxy for b in largest_first([Box(x=5, y=0, w=2, h=2), Box(x=0, y=0, w=2, h=2), Box(x=0, y=0, w=3, h=3)])]
+        [(0, 0, 3, 3), (0, 0, 2, 2), (5, 0, 7, 2)]
+    """
+    return sorted(boxes, key=lambda b: (-b.area, b.y, b.x))
 
 
 class EmotionPrediction(BaseModel):

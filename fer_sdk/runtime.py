@@ -27,6 +27,11 @@ The rules, in order (:func:`choose_classifier`):
 The choice and its reason show in ``repr(rec)`` and ``fer-sdk plugins``; name
 the classifier (``classifier="keras"``) to choose yourself.
 
+What the recognizer's ``classifier`` argument names is decided here too
+(:func:`resolve_classifier`): a registered classifier name (or alias) wins;
+then a model (a path, a folder or a bundled preset name,
+:func:`fer_sdk.preset.names_a_model`) runs on ``"auto"`` with ``model`` set to it.
+
 Examples:
     >>> from fer_sdk.runtime import choose_classifier
     >>> choice = choose_classifier({})
@@ -39,9 +44,9 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +55,13 @@ from fer_sdk.errors import MissingExtraError, ModelLoadError
 __all__ = [
     "AUTO",
     "CLASSIFIER_ENV",
+    "ClassifierSpec",
     "MissingDependencyError",
     "RuntimeChoice",
     "choose_classifier",
     "gpu_visible",
     "require_tensorflow",
+    "resolve_classifier",
     "tensorflow_installed",
 ]
 
@@ -76,6 +83,16 @@ class RuntimeChoice:
 
     name: str
     reason: str
+
+
+@dataclass(frozen=True)
+class ClassifierSpec:
+    """What a classifier slot's name or path resolves to: a registered ``name``, its ``options``, and
+    for ``"auto"`` the ``reason`` for its choice (otherwise ``None``)."""
+
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
 
 
 def _installed(module: str) -> bool:
@@ -193,3 +210,35 @@ def choose_classifier(options: Mapping[str, Any] | None = None) -> RuntimeChoice
         "the default classifier needs a runtime for the model: pip install ai-edge-litert (part of the plain "
         f"install where it has a wheel) or {TENSORFLOW_EXTRA}"
     )
+
+
+def resolve_classifier(
+    spec: str | Path, options: Mapping[str, Any] | None = None, registered: Collection[str] = ()
+) -> ClassifierSpec:
+    """The registered classifier and options that ``spec``, a classifier name or a model, stands for.
+
+    A name in ``registered`` (registered names and aliases) is used as it is.
+    A model (a :class:`~pathlib.Path`, or a string that names a model folder,
+    a model file or a bundled preset, :func:`fer_sdk.preset.names_a_model`)
+    runs on ``"auto"`` with ``model`` set to it. ``"auto"`` resolves by
+    :func:`choose_classifier`. Any other name is returned as it is, for the
+    registry to report as unknown.
+
+    Examples:
+        >>> resolve_classifier("keras", {}, {"keras", "litert"})
+        ClassifierSpec(name='keras', options={}, reason=None)
+        >>> choice = resolve_classifier("fernet_fer7_fer2013", {}, {"keras", "litert"})
+        >>> choice.name in ("litert", "keras"), choice.options
+        (True, {'model': 'fernet_fer7_fer2013'})
+    """
+    from fer_sdk.preset import names_a_model
+
+    options = dict(options or {})
+    name = str(spec)
+    if isinstance(spec, Path) or (name != AUTO and name not in registered and names_a_model(name)):
+        options["model"] = name
+        name = AUTO
+    if name != AUTO:
+        return ClassifierSpec(name, options)
+    choice = choose_classifier(options)
+    return ClassifierSpec(choice.name, options, choice.reason)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from fer_sdk._quiet import dependency_output
 from fer_sdk.errors import FerSdkError, InvalidImageError
 from fer_sdk.frame import Frame
-from fer_sdk.results import Box, EmotionPrediction, FaceEmotion
+from fer_sdk.results import Box, EmotionPrediction, FaceEmotion, clip_box, largest_first
 
 __all__ = ["FrameResult", "IouTracker", "StreamOptions", "StreamProcessor", "TrackedFace", "open_source"]
 
@@ -278,16 +278,23 @@ class StreamProcessor:
         found: list[Box] = []
         for track in self.tracker.tracks:
             b = track.box
-            x1, y1 = max(0, round(b.x - margin * b.w)), max(0, round(b.y - margin * b.h))
-            x2 = min(frame.width, round(b.x + b.w * (1 + margin)))
-            y2 = min(frame.height, round(b.y + b.h * (1 + margin)))
-            window = frame.crop(x1, y1, x2 - x1, y2 - y1)
+            area = clip_box(
+                b.x - margin * b.w,
+                b.y - margin * b.h,
+                b.x + b.w * (1 + margin),
+                b.y + b.h * (1 + margin),
+                frame.width,
+                frame.height,
+            )
+            if area is None:
+                continue
+            window = frame.crop(area.x, area.y, area.w, area.h)
             # one face per track: the box that overlaps the track's last box most
-            near = [box.shifted(x1, y1) for box in self.recognizer.detect(window)]
+            near = [box.shifted(area.x, area.y) for box in self.recognizer.detect(window)]
             best = max(near, key=b.iou, default=None)
             if best is not None and b.iou(best) > 0 and all(best.iou(other) < 0.5 for other in found):
                 found.append(best)
-        found.sort(key=lambda b: (-b.area, b.y, b.x))
+        found = largest_first(found)
         max_faces = self.recognizer.options.max_faces
         return found[:max_faces] if max_faces is not None else found
 

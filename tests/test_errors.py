@@ -13,6 +13,7 @@ from fer_sdk import (
     EmotionRecognizer,
     FerSdkError,
     InvalidImageError,
+    OptionsError,
     UnknownComponentError,
 )
 
@@ -80,8 +81,12 @@ def test_unknown_component_lists_available_names(slot: str) -> None:
 
 
 def test_option_typos_fail_loudly() -> None:
-    with pytest.raises(ValueError, match="detector_optons"):
+    with pytest.raises(OptionsError, match="detector_optons") as err:
         EmotionRecognizer(detector_optons={})
+    assert isinstance(err.value, FerSdkError) and isinstance(err.value, ValueError)
+    assert "Extra inputs are not permitted" in str(err.value)
+    with pytest.raises(OptionsError, match="max_faces"):
+        EmotionRecognizer(max_faces=0)
     with pytest.raises(ComponentError, match="min_neighbours"):
         EmotionRecognizer(detector_options={"min_neighbours": 3})
 
@@ -92,7 +97,14 @@ def test_missing_model_folder_is_a_model_load_error(tmp_path: Any) -> None:
 
 
 def test_error_hierarchy_is_exported() -> None:
-    for name in ("InvalidImageError", "UnknownComponentError", "PluginError", "ComponentError", "ModelLoadError"):
+    for name in (
+        "InvalidImageError",
+        "UnknownComponentError",
+        "PluginError",
+        "ComponentError",
+        "ModelLoadError",
+        "OptionsError",
+    ):
         assert issubclass(getattr(fer_sdk, name), FerSdkError)
 
 

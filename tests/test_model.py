@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from fer_sdk import EmotionRecognizer, ModelLoadError
-from fer_sdk.builtin.keras_cnn import DEFAULT_PRESET, KerasClassifier, bundled_presets, sha256_file
+from fer_sdk.builtin.keras_cnn import KerasClassifier
+from fer_sdk.preset import DEFAULT_PRESET, bundled_presets, sha256_file
 
 
 def preset_dir() -> Path:

@@ -138,6 +138,42 @@ def test_runtime_registration_and_unregistration(astronaut: np.ndarray) -> None:
         EmotionRecognizer(detector="whole", registry=registry)
 
 
+def test_a_plugin_classifier_declares_its_preprocessing_and_warms_itself_up(astronaut: np.ndarray) -> None:
+    """The recognizer treats a plugin's classifier as a built-in: its declared preprocessor, its own warm-up."""
+    seen: list[tuple[int, ...]] = []
+
+    class Tiny(fer_sdk.EmotionClassifier):
+        """Two labels, trained on 32-pixel crops with a margin."""
+
+        labels = ("calm", "upset")
+        preprocessing = {"name": "standard", "size": 32, "margin": 0.1}  # noqa: RUF012
+
+        def __init__(self, **options: object) -> None:
+            self.loaded = False
+
+        def warmup(self, sample: np.ndarray) -> None:
+            self.loaded = True
+            seen.append(tuple(sample.shape))
+
+        def predict_proba(self, batch: np.ndarray) -> np.ndarray:
+            assert batch.shape[1:] == (32, 32, 1)
+            return np.tile([0.25, 0.75], (len(batch), 1))
+
+    class Plugin:
+        @fer_sdk.hookimpl
+        def register_classifiers(self, register):  # type: ignore[no-untyped-def]
+            register(Tiny, name="tiny")
+
+    registry = Registry(autoload=False)
+    registry.register_plugin(Plugin(), name="tiny-plugin")
+    rec = EmotionRecognizer(classifier="tiny", registry=registry)
+    assert (rec.preprocessor.options.size, rec.preprocessor.options.margin) == (32, 0.1)  # type: ignore[attr-defined]
+    assert rec.warmup() is rec and rec.classifier.loaded and seen == [(1, 32, 32, 1)]  # type: ignore[attr-defined]
+    assert [f.emotion for f in rec.predict(astronaut)] == ["upset"]
+    over = EmotionRecognizer(classifier="tiny", registry=registry, preprocessor_options={"margin": 0.0})
+    assert over.preprocessor.options.size == 32 and over.preprocessor.options.margin == 0.0  # type: ignore[attr-defined]
+
+
 def test_misspelled_hook_is_refused() -> None:
     class Typo:
         @fer_sdk.hookimpl

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fer_sdk.batch.sources import Source
+from fer_sdk.preset import looks_like_path
 
 __all__ = ["BatchOptions", "make_recognizer", "process_source"]
 
@@ -45,8 +46,7 @@ class BatchOptions(BaseModel):
     @classmethod
     def _absolute_model_path(cls, v: str) -> str:
         # a model folder is read by every worker, which may not share the driver's current folder
-        looks_like_path = v.endswith(".keras") or "/" in v or "\\" in v
-        return os.path.abspath(v) if looks_like_path and Path(v).exists() else v
+        return os.path.abspath(v) if looks_like_path(v) and Path(v).exists() else v
 
 
 def make_recognizer(options: BatchOptions) -> Any:

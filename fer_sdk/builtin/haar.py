@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fer_sdk.errors import ModelLoadError
 from fer_sdk.frame import Frame
 from fer_sdk.interfaces import FaceDetector
-from fer_sdk.results import Box
+from fer_sdk.results import Box, clip_box
 
 WINDOW = 24  # the smallest face searched for, in pixels of the copy detection runs on (alt2's own window is 20)
 GROUP_EPS = 0.2  # OpenCV's grouping tolerance in detectMultiScale
@@ -137,13 +137,11 @@ class HaarDetector(FaceDetector):
             found = cascade.detectMultiScale(
                 gray, scaleFactor=opts.scale_factor, minNeighbors=opts.min_neighbors, minSize=(min_side, min_side)
             )
-        boxes = []
-        for x, y, w, h in found:
-            x1, y1 = round(x / scale), round(y / scale)
-            x2, y2 = min(frame.width, round((x + w) / scale)), min(frame.height, round((y + h) / scale))
-            if x2 > x1 and y2 > y1:
-                boxes.append(Box(x=x1, y=y1, w=x2 - x1, h=y2 - y1))
-        return boxes
+        boxes = (
+            clip_box(x / scale, y / scale, (x + w) / scale, (y + h) / scale, frame.width, frame.height)
+            for x, y, w, h in found
+        )
+        return [box for box in boxes if box is not None]
 
     def _two_octaves(self, cascade: cv2.CascadeClassifier, gray: np.ndarray, min_side: int) -> Sequence[Sequence[int]]:
         """Small faces searched on ``gray``, larger ones on a half-size copy and placed precisely on ``gray``.

@@ -1,19 +1,16 @@
 """The default classifier: a Keras 3 / TensorFlow CNN with weights shipped in the package.
 
-A model is a folder (a *preset*) holding ``model.keras`` and ``metadata.json``
-(labels in order, input size, preprocessing, training data, metrics, SHA-256
-of the model file). The bundled preset lives in ``fer_sdk/presets`` and is read
-through :mod:`importlib.resources`.
+A model is a folder (a *preset*, :mod:`fer_sdk.preset`) holding ``model.keras``
+and ``metadata.json`` (labels in order, input size, preprocessing, training
+data, metrics, SHA-256 of the model file). The bundled presets live in
+``fer_sdk/presets`` and are read through :mod:`importlib.resources`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import threading
 from contextlib import AbstractContextManager, ExitStack, nullcontext
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,16 +18,32 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from fer_sdk._quiet import dependency_output
-from fer_sdk.decision import DECISION_HELP, DecisionRule, class_prior, rebalance, resolve_rule
-from fer_sdk.errors import InvalidImageError, ModelLoadError
-from fer_sdk.interfaces import EmotionClassifier
+from fer_sdk.decision import DECISION_HELP, DecisionRule
+from fer_sdk.errors import ModelLoadError
+from fer_sdk.preset import (
+    DEFAULT_PRESET,
+    METADATA_FILE,
+    METADATA_FORMAT,
+    MODEL_FILE,
+    ModelFileClassifier,
+    PresetMetadata,
+    find_preset,
+    looks_like_path,
+    sha256_file,
+)
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PRESET = "fernet_fer7"
-MODEL_FILE = "model.keras"
-METADATA_FILE = "metadata.json"
-METADATA_FORMAT = "fer_sdk.model/1"
+# METADATA_FORMAT and sha256_file: still imported from here by fer_sdk.train until it uses fer_sdk.preset
+__all__ = [
+    "METADATA_FORMAT",
+    "KerasClassifier",
+    "KerasOptions",
+    "bfloat16_twin",
+    "cpu_supports_bf16",
+    "fold_batchnorm",
+    "sha256_file",
+]
 
 
 class KerasOptions(BaseModel):
@@ -231,135 +244,6 @@ def fold_batchnorm(model: Any) -> Any:
     return twin
 
 
-def bundled_presets() -> list[str]:
-    """Names of the presets shipped inside the package.
-
-    Examples:
-        >>> "fernet_fer7" in bundled_presets()
-        True
-    """
-    root = resources.files("fer_sdk.presets")
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / METADATA_FILE).is_file())
-
-
-def read_metadata(path: Path) -> dict[str, Any]:
-    """Read and check a metadata file."""
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelLoadError(f"model metadata {path} is missing") from None
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"model metadata {path} is unreadable: {exc}") from exc
-    if not isinstance(meta, dict):
-        raise ModelLoadError(f"model metadata {path} must hold a JSON object")
-    missing = {"labels", "input_size", "preprocessing"} - set(meta)
-    if missing:
-        raise ModelLoadError(f"model metadata {path} lacks {sorted(missing)}")
-    labels = meta["labels"]
-    if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
-        raise ModelLoadError(f"model metadata {path}: 'labels' must be a non-empty list of strings")
-    return meta
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def verify_sha256(model_path: Path, meta: dict[str, Any], meta_path: Path, actual: str | None = None) -> None:
-    """Refuse ``model_path`` unless its SHA-256 is the one ``meta`` records.
-
-    ``actual`` is the digest when the caller has already read the file (otherwise
-    it is computed from the file).
-    """
-    expected = meta.get("sha256")
-    if not expected:
-        raise ModelLoadError(f"model metadata {meta_path} has no sha256 to verify {model_path} with")
-    actual = actual or sha256_file(model_path)
-    if actual != expected:
-        raise ModelLoadError(
-            f"model file {model_path} has SHA-256 {actual}, but its metadata expects {expected}: "
-            "the file is truncated, corrupted or was replaced"
-        )
-
-
-class ModelFileClassifier(EmotionClassifier):
-    """A classifier whose model file has a ``fer_sdk.model/1`` metadata file beside it.
-
-    Subclasses implement ``_locate(stack) -> (model path, metadata path)`` and set
-    ``self._meta = None`` in ``__init__``; labels, preprocessing and input shape
-    come from the metadata, read once. The Keras classifier and runtime plugins
-    (e.g. ``fer-sdk-litert``) share it.
-    """
-
-    _meta: dict[str, Any] | None
-
-    def _locate(self, stack: ExitStack) -> tuple[Path, Path]:
-        raise NotImplementedError
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        """The model's metadata (labels, input size, preprocessing, data, metrics, checksum)."""
-        if self._meta is None:
-            with ExitStack() as stack:
-                _, meta_path = self._locate(stack)
-                self._meta = read_metadata(meta_path)
-        return self._meta
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        """The model's labels, in output order."""
-        return tuple(self.metadata["labels"])
-
-    @property
-    def preprocessing(self) -> dict[str, Any]:
-        """The preprocessing the model was trained with, from its metadata."""
-        return dict(self.metadata["preprocessing"])
-
-    @property
-    def input_shape(self) -> tuple[int, int, int]:
-        """``(height, width, channels)`` the model takes."""
-        h, w = self.metadata["input_size"]
-        return int(h), int(w), int(self.metadata.get("channels", 1))
-
-    def decision_rule(self, requested: str = "auto") -> str:
-        """The decision rule ``requested`` resolves to for this model (``auto``: the metadata's default).
-
-        Raises:
-            ModelLoadError: ``balanced`` for a model whose metadata has no ``class_prior``.
-        """
-        rule = resolve_rule(requested, self.metadata)
-        if rule == "balanced":
-            class_prior(self.metadata, self.labels, "model")
-        return rule
-
-    def _postprocess(self, probs: np.ndarray) -> np.ndarray:
-        """The last step of :meth:`predict_proba` in every runtime of the model (Keras, LiteRT).
-
-        The network's probabilities ``(n, len(labels))`` in, the classifier's out: the
-        decision rule (:mod:`fer_sdk.decision`) of the ``decision`` option is applied.
-        """
-        requested = str(getattr(getattr(self, "options", None), "decision", "auto"))
-        if resolve_rule(requested, self.metadata) != "balanced":
-            return probs
-        return rebalance(probs, class_prior(self.metadata, self.labels, "model"))
-
-    def _checked(self, batch: np.ndarray) -> np.ndarray:
-        """``batch`` as float32, or :class:`InvalidImageError` if it is not ``(n, h, w, c)`` of the model's size."""
-        batch = np.asarray(batch, dtype=np.float32)
-        expected = self.input_shape
-        if batch.ndim != 4 or batch.shape[1:] != expected:
-            raise InvalidImageError(
-                f"classifier input: got an array of shape {batch.shape}; expected (n, {expected[0]}, "
-                f"{expected[1]}, {expected[2]}) float32 from the preprocessor"
-            )
-        return batch
-
-
 class KerasClassifier(ModelFileClassifier):
     """Keras CNN emotion classifier; loads lazily and batches faces into one forward pass.
 
@@ -402,7 +286,7 @@ class KerasClassifier(ModelFileClassifier):
     def __init__(self, **options: object) -> None:
         self.options = KerasOptions.model_validate(options)
         self._lock = threading.Lock()
-        self._meta: dict[str, Any] | None = None
+        self._meta: PresetMetadata | None = None
         self._forward: Any = None
         self._forward_bf16: Any = None
         self._forward_xla: Any = None  # None: not built yet; False: XLA could not compile here
@@ -414,20 +298,15 @@ class KerasClassifier(ModelFileClassifier):
     # metadata ------------------------------------------------------------------
     def _locate(self, stack: ExitStack) -> tuple[Path, Path]:
         spec = self.options.model
-        path = Path(spec)
-        path_like = "/" in spec or "\\" in spec or path.suffix == ".keras"
-        if not path_like and spec in bundled_presets():
-            folder = stack.enter_context(resources.as_file(resources.files("fer_sdk.presets") / spec))
-            return folder / MODEL_FILE, folder / METADATA_FILE
-        if path.is_dir():
-            return path / MODEL_FILE, path / METADATA_FILE
-        if path.is_file():
-            return path, path.with_name(METADATA_FILE)
-        if path_like:
+        found = find_preset(spec, stack, self.preset_packages)
+        if found is not None:
+            folder, file = found
+            return file or folder / MODEL_FILE, folder / METADATA_FILE
+        if looks_like_path(spec):
             raise ModelLoadError(f"model path {spec!r} does not exist")
         raise ModelLoadError(
             f"{spec!r} is neither a model folder, a .keras file nor a bundled preset "
-            f"(bundled: {', '.join(bundled_presets())})"
+            f"(bundled: {', '.join(self.bundled_presets())})"
         )
 
     # model -----------------------------------------------------------------------
@@ -440,11 +319,11 @@ class KerasClassifier(ModelFileClassifier):
                 return
             with ExitStack() as stack:
                 model_path, meta_path = self._locate(stack)
-                meta = read_metadata(meta_path)
+                meta = PresetMetadata.load(meta_path)
                 if not model_path.is_file():
                     raise ModelLoadError(f"model file {model_path} is missing")
                 if self.options.verify_checksum:
-                    verify_sha256(model_path, meta, meta_path)
+                    meta.verify(model_path)
                 self._model = self._load_keras(model_path)
             self._meta = meta
             with self._safe_mode():

@@ -30,7 +30,6 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -38,16 +37,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from fer_sdk._quiet import dependency_output
-from fer_sdk.builtin.keras_cnn import (
-    DEFAULT_PRESET,
-    METADATA_FILE,
-    ModelFileClassifier,
-    bundled_presets,
-    read_metadata,
-    verify_sha256,
-)
 from fer_sdk.decision import DECISION_HELP, DecisionRule
 from fer_sdk.errors import ModelLoadError
+from fer_sdk.preset import DEFAULT_PRESET, METADATA_FILE, ModelFileClassifier, PresetMetadata, find_preset
 
 __all__ = ["LiteRTClassifier", "LiteRTOptions", "litert_file", "litert_installed"]
 
@@ -92,7 +84,7 @@ class LiteRTOptions(BaseModel):
     decision: DecisionRule = Field("auto", description=DECISION_HELP)
 
 
-def litert_file(meta: dict[str, Any], meta_path: Path) -> tuple[str, str | None]:
+def litert_file(meta: PresetMetadata, meta_path: Path) -> tuple[str, str | None]:
     """``(file name, expected SHA-256)`` of the LiteRT file that a model folder's metadata records.
 
     An export folder (``fer-sdk export --out DIR``) names it as its ``model_file``;
@@ -105,23 +97,23 @@ def litert_file(meta: dict[str, Any], meta_path: Path) -> tuple[str, str | None]
     Raises:
         ModelLoadError: the metadata records no LiteRT file, or a stale one.
     """
-    name = str(meta.get("model_file", ""))
+    name = meta.model_file or ""
     if name.endswith(".tflite"):
-        return name, meta.get("sha256")
-    entry = (meta.get("runtime_files") or {}).get(RUNTIME_KEY)
-    if not isinstance(entry, dict) or not entry.get("model_file"):
+        return name, meta.sha256
+    entry = (meta.runtime_files or {}).get(RUNTIME_KEY)
+    if entry is None or not entry.model_file:
         raise ModelLoadError(
             f"model metadata {meta_path} records no LiteRT (.tflite) file; write one beside the Keras model "
             f"with: fer-sdk export --model {meta_path.parent} --in-place (needs TensorFlow), "
             "or use classifier='keras'"
         )
-    if meta.get("sha256") and entry.get("exported_from_sha256") != meta.get("sha256"):
+    if meta.sha256 and entry.exported_from_sha256 != meta.sha256:
         raise ModelLoadError(
-            f"{meta_path.parent / str(entry['model_file'])} was exported from another model file than the "
-            f"{meta.get('model_file', 'model.keras')} beside it (SHA-256 {entry.get('exported_from_sha256')} "
-            f"against {meta.get('sha256')}); re-export it: fer-sdk export --model {meta_path.parent} --in-place --force"
+            f"{meta_path.parent / entry.model_file} was exported from another model file than the "
+            f"{meta.model_file or 'model.keras'} beside it (SHA-256 {entry.exported_from_sha256} "
+            f"against {meta.sha256}); re-export it: fer-sdk export --model {meta_path.parent} --in-place --force"
         )
-    return str(entry["model_file"]), entry.get("sha256")
+    return entry.model_file, entry.sha256
 
 
 def _usable_cores() -> int:
@@ -195,33 +187,24 @@ class LiteRTClassifier(ModelFileClassifier):
     def __init__(self, **options: object) -> None:
         self.options = LiteRTOptions.model_validate(options)
         self._lock = threading.Lock()
-        self._meta: dict[str, Any] | None = None
+        self._meta: PresetMetadata | None = None
         self._content: bytes | None = None
         self._runners: dict[int, _Runner] = {}
 
     # metadata ------------------------------------------------------------------
-    def _bundled_folder(self, spec: str, stack: ExitStack) -> Path | None:
-        """The folder of a bundled model named ``spec`` (None when there is none of that name)."""
-        if spec in bundled_presets():
-            return Path(stack.enter_context(resources.as_file(resources.files("fer_sdk.presets") / spec)))
-        return None
-
     def _locate(self, stack: ExitStack) -> tuple[Path, Path]:
         spec = self.options.model
-        path = Path(spec).expanduser()
-        path_like = "/" in spec or "\\" in spec or path.suffix == ".tflite"
-        folder = None if path_like else self._bundled_folder(spec, stack)
-        if folder is None and path.is_dir():
-            folder = path
-        if folder is not None:
+        found = find_preset(spec, stack, self.preset_packages)
+        if found is not None and found[1] is None:  # a folder: the LiteRT file its metadata records
+            folder = found[0]
             meta_path = folder / METADATA_FILE
-            name, _ = litert_file(read_metadata(meta_path), meta_path)
+            name, _ = litert_file(PresetMetadata.load(meta_path), meta_path)
             return folder / name, meta_path
-        if path.is_file():
-            return path, path.with_name(METADATA_FILE)
+        if found is not None and found[1] is not None:
+            return found[1], found[0] / METADATA_FILE
         raise ModelLoadError(
-            f"litert model {spec!r} is neither a bundled preset ({', '.join(bundled_presets())}) nor an existing "
-            ".tflite file or model folder (write one with: fer-sdk export --format tflite --out DIR)"
+            f"litert model {spec!r} is neither a bundled preset ({', '.join(self.bundled_presets())}) nor an "
+            "existing .tflite file or model folder (write one with: fer-sdk export --format tflite --out DIR)"
         )
 
     @property
@@ -239,7 +222,7 @@ class LiteRTClassifier(ModelFileClassifier):
                 return
             with ExitStack() as stack:
                 model_path, meta_path = self._locate(stack)
-                meta = read_metadata(meta_path)
+                meta = PresetMetadata.load(meta_path)
                 try:
                     content = model_path.read_bytes()
                 except OSError as exc:
@@ -248,7 +231,7 @@ class LiteRTClassifier(ModelFileClassifier):
                 raise ModelLoadError(f"model file {model_path} is not a .tflite file (export one with fer-sdk export)")
             if self.options.verify_checksum:
                 _, expected = litert_file(meta, meta_path)
-                verify_sha256(model_path, {"sha256": expected}, meta_path, hashlib.sha256(content).hexdigest())
+                meta.verify(model_path, expected=expected or "", actual=hashlib.sha256(content).hexdigest())
             self._meta = meta
             runner = self._make_runner(content, 1, model_path)
             self._content = content

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import cv2
 import numpy as np
@@ -45,6 +45,8 @@ class StandardPreprocessor(Preprocessor):
     """
 
     name = "standard"
+    # a subclass registered under another name (e.g. the aligned plugin's) takes a model's declared standard settings
+    reproduces: ClassVar[tuple[str, ...]] = ("standard",)
 
     def __init__(self, **options: object) -> None:
         self.options = StandardOptions.model_validate(options)

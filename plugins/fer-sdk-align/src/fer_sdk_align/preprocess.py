@@ -107,10 +107,12 @@ class AlignedPreprocessor(StandardPreprocessor):
     def for_classifier(cls, classifier: EmotionClassifier, **overrides: Any) -> AlignedPreprocessor:
         """An aligned preprocessor with the preprocessing ``classifier`` declares (``standard`` or ``aligned``).
 
-        ``EmotionRecognizer(preprocessor="aligned")`` passes only
-        ``preprocessor_options`` to this class, not the classifier's declared
-        settings; the defaults equal the bundled model's. For another model,
-        build the preprocessor with this method (or pass the same options).
+        ``EmotionRecognizer(preprocessor="aligned")`` does the same by itself:
+        this class :attr:`~fer_sdk.Preprocessor.reproduces` the ``standard``
+        preprocessing, so the recognizer passes it the settings the classifier
+        declares (input size, scaling, margin), with ``preprocessor_options``
+        over them. Use this method to build one outside a recognizer, e.g. to
+        pass a ready-made instance.
 
         Examples:
             >>> from fer_sdk.builtin.keras_cnn import KerasClassifier

@@ -21,17 +21,26 @@ Examples:
 from __future__ import annotations
 
 from contextlib import ExitStack
-from importlib import resources
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field
 
 import fer_sdk
 from fer_sdk.builtin.litert import LiteRTClassifier, LiteRTOptions
+from fer_sdk.preset import BUNDLED_PACKAGE, bundled_presets, preset_dir
 
-__all__ = ["BUNDLED", "LiteRTInt8Classifier", "LiteRTInt8Options", "bundled_model_dir", "register_classifiers"]
+__all__ = [
+    "BUNDLED",
+    "MODELS_PACKAGE",
+    "LiteRTInt8Classifier",
+    "LiteRTInt8Options",
+    "bundled_model_dir",
+    "register_classifiers",
+]
 
-BUNDLED: tuple[str, ...] = ("int8",)
+MODELS_PACKAGE = "fer_sdk_litert.models"
+BUNDLED: tuple[str, ...] = tuple(bundled_presets(MODELS_PACKAGE))
 
 
 class LiteRTInt8Options(LiteRTOptions):
@@ -46,14 +55,15 @@ class LiteRTInt8Options(LiteRTOptions):
 
 def bundled_model_dir(name: str, stack: ExitStack) -> Path:
     """The folder of a model this plugin bundles (``int8``), as a real path for the life of ``stack``."""
-    return Path(stack.enter_context(resources.as_file(resources.files("fer_sdk_litert") / "models" / name)))
+    return preset_dir(name, stack, MODELS_PACKAGE)
 
 
 class LiteRTInt8Classifier(LiteRTClassifier):
     """The bundled emotion CNN with int8 weights on LiteRT (no TensorFlow needed).
 
     Takes the options of :class:`fer_sdk.builtin.litert.LiteRTClassifier`;
-    ``model`` defaults to ``int8``, this plugin's export of the bundled model.
+    ``model`` defaults to ``int8``, this plugin's export of the bundled model,
+    and also takes the presets bundled with fer_sdk (:attr:`preset_packages`).
 
     Examples:
         >>> import numpy as np
@@ -62,15 +72,11 @@ class LiteRTInt8Classifier(LiteRTClassifier):
     """
 
     name = "litert-int8"
+    preset_packages: ClassVar[tuple[str, ...]] = (MODELS_PACKAGE, BUNDLED_PACKAGE)
 
     def __init__(self, **options: object) -> None:
         super().__init__(**LiteRTInt8Options.model_validate(options).model_dump())
         self.options = LiteRTInt8Options.model_validate(options)
-
-    def _bundled_folder(self, spec: str, stack: ExitStack) -> Path | None:
-        if spec in BUNDLED:
-            return bundled_model_dir(spec, stack)
-        return super()._bundled_folder(spec, stack)
 
 
 @fer_sdk.hookimpl
