@@ -23,26 +23,21 @@ from fer_sdk.errors import ModelLoadError
 from fer_sdk.preset import (
     DEFAULT_PRESET,
     METADATA_FILE,
-    METADATA_FORMAT,
     MODEL_FILE,
     ModelFileClassifier,
     PresetMetadata,
     find_preset,
     looks_like_path,
-    sha256_file,
 )
 
 logger = logging.getLogger(__name__)
 
-# METADATA_FORMAT and sha256_file: still imported from here by fer_sdk.train until it uses fer_sdk.preset
 __all__ = [
-    "METADATA_FORMAT",
     "KerasClassifier",
     "KerasOptions",
     "bfloat16_twin",
     "cpu_supports_bf16",
     "fold_batchnorm",
-    "sha256_file",
 ]
 
 

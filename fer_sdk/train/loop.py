@@ -26,13 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from fer_sdk.builtin.keras_cnn import (
-    METADATA_FILE,
-    METADATA_FORMAT,
-    MODEL_FILE,
-    cpu_supports_bf16,
-    sha256_file,
-)
+from fer_sdk.builtin.keras_cnn import cpu_supports_bf16
+from fer_sdk.preset import METADATA_FILE, MODEL_FILE, PresetMetadata, sha256_file
 from fer_sdk.train.callbacks import BEST_WEIGHTS, CHECKPOINTS, LAST_MODEL, ResumeState, epoch_recorder
 from fer_sdk.train.config import EpochStats, TrainConfig, TrainReport
 from fer_sdk.train.context import RunContext
@@ -258,8 +253,7 @@ def _report(ctx: RunContext, model: Any, history: list[EpochStats], *, steps: in
     if not ctx.worker.chief:
         return report
     model.save(report.model_path)
-    metadata = preset_metadata(ctx, report, val_metrics=val_metrics, class_prior=class_prior)
-    report.metadata_path.write_text(json.dumps(metadata, indent=2), encoding="utf-8")
+    preset_metadata(ctx, report, val_metrics=val_metrics, class_prior=class_prior).save(report.metadata_path)
     try:
         from fer_sdk.train.plots import plot_history
 
@@ -277,7 +271,7 @@ def preset_metadata(
     *,
     val_metrics: dict[str, Any] | None,
     class_prior: dict[str, float],
-) -> dict[str, Any]:
+) -> PresetMetadata:
     """The ``metadata.json`` (``fer_sdk.model/1``) of the model the run saved at ``report.model_path``.
 
     Labels, input size and preprocessing (what the SDK needs to run the model), the
@@ -298,14 +292,31 @@ def preset_metadata(
     import fer_sdk
 
     cfg, train_ds, history = ctx.cfg, ctx.train_ds, report.history
-    metadata: dict[str, Any] = {
-        "format": METADATA_FORMAT,
-        "arch": report.arch,
-        "labels": report.labels,
-        "input_size": [cfg.input_size, cfg.input_size],
-        "channels": 1,
-        "preprocessing": {"name": "standard", "size": cfg.input_size, "scale": "unit", "margin": cfg.margin},
-        "training_data": {
+    training: dict[str, Any] = {
+        "best_epoch": report.best_epoch,
+        "epochs_run": len(history),
+        "precision": report.precision,
+        "seconds_per_epoch": float(np.median([h.seconds for h in history])) if history else None,
+        "images_per_second": float(np.median([h.images_per_second for h in history])) if history else None,
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "config": json.loads(cfg.model_dump_json()),
+    }
+    # the lineage: how the weights this run started from, or averaged, were trained
+    if cfg.init_from is not None:
+        training["init_from"] = lineage(cfg.init_from)
+    if cfg.average_of:
+        training["averaged_from"] = [lineage(spec) for spec in cfg.average_of]
+    if cfg.ensemble_of:
+        training["ensemble_of"] = [lineage(spec) for spec in cfg.ensemble_of]
+    if cfg.teacher:
+        training["teacher"] = [lineage(spec) for spec in cfg.teacher]
+    return PresetMetadata(
+        arch=report.arch,
+        labels=tuple(report.labels),
+        input_size=(cfg.input_size, cfg.input_size),
+        channels=1,
+        preprocessing={"name": "standard", "size": cfg.input_size, "scale": "unit", "margin": cfg.margin},
+        training_data={
             "source": str(cfg.data),
             "split": cfg.train_split,
             "images": len(train_ds),
@@ -315,28 +326,10 @@ def preset_metadata(
             else f"FER+ votes, label_mode {cfg.label_mode}, fer2013_weight {cfg.fer2013_weight}",
             "validation_split": cfg.val_split if cfg.val_data is None else str(cfg.val_data),
         },
-        "metrics": {str(cfg.val_split or "validation"): val_metrics} if val_metrics else {},
-        "class_prior": class_prior,
-        "training": {
-            "best_epoch": report.best_epoch,
-            "epochs_run": len(history),
-            "precision": report.precision,
-            "seconds_per_epoch": float(np.median([h.seconds for h in history])) if history else None,
-            "images_per_second": float(np.median([h.images_per_second for h in history])) if history else None,
-            "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
-            "config": json.loads(cfg.model_dump_json()),
-        },
-        "versions": {"fer_sdk": fer_sdk.__version__, "keras": keras.__version__, "tensorflow": tf.__version__},
-        "model_file": MODEL_FILE,
-        "sha256": sha256_file(report.model_path),
-    }
-    # the lineage: how the weights this run started from, or averaged, were trained
-    if cfg.init_from is not None:
-        metadata["training"]["init_from"] = lineage(cfg.init_from)
-    if cfg.average_of:
-        metadata["training"]["averaged_from"] = [lineage(spec) for spec in cfg.average_of]
-    if cfg.ensemble_of:
-        metadata["training"]["ensemble_of"] = [lineage(spec) for spec in cfg.ensemble_of]
-    if cfg.teacher:
-        metadata["training"]["teacher"] = [lineage(spec) for spec in cfg.teacher]
-    return metadata
+        metrics={str(cfg.val_split or "validation"): val_metrics} if val_metrics else {},
+        class_prior=class_prior,
+        training=training,
+        versions={"fer_sdk": fer_sdk.__version__, "keras": keras.__version__, "tensorflow": tf.__version__},
+        model_file=MODEL_FILE,
+        sha256=sha256_file(report.model_path),
+    )

@@ -30,7 +30,7 @@ def source_model(spec: str, cfg: TrainConfig, names: list[str], role: str, **opt
         ModelLoadError: the model is missing, or has another architecture, input size or label list.
     """
     source = KerasClassifier(model=spec, **options)
-    arch = source.metadata.get("arch")
+    arch = source.metadata.arch
     if role not in ("ensemble_of", "teacher") and arch != cfg.arch:
         raise ModelLoadError(f"{role} {spec!r} is a {arch!r} model, the config trains {cfg.arch!r}")
     if list(source.labels) != names:
@@ -106,4 +106,4 @@ def teacher_targets(specs: list[str], cfg: TrainConfig, ds: Dataset) -> np.ndarr
 def lineage(spec: str) -> dict[str, Any]:
     """How the model ``spec`` was trained, for the metadata of a model made from it: name, arch, checksum, training."""
     meta = KerasClassifier(model=spec).metadata
-    return {"model": spec, "arch": meta.get("arch"), "sha256": meta.get("sha256"), "training": meta.get("training")}
+    return {"model": spec, "arch": meta.arch, "sha256": meta.sha256, "training": meta.training}
