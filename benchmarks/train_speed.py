@@ -22,9 +22,9 @@ def one(arch: str, precision: str, steps: int, batch: int) -> dict[str, float]:
     import keras
     import numpy as np
 
+    from fer_sdk.datasets import Dataset
     from fer_sdk.train.archs import build
     from fer_sdk.train.config import TrainConfig
-    from fer_sdk.train.data import Dataset
     from fer_sdk.train.loop import _compile, make_dataset
 
     keras.utils.set_random_seed(0)

@@ -176,7 +176,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from fer_sdk.evaluation import EvaluationReport, VoteEvaluationReport, evaluate, evaluate_votes
     from fer_sdk.plots import require_matplotlib
-    from fer_sdk.train.ferplus import is_ferplus_split
+    from fer_sdk.datasets import is_ferplus_split
 
     pictures = (
         ("--confusion-png", args.confusion_png),

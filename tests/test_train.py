@@ -17,7 +17,7 @@ from fer_sdk import DatasetError, EmotionRecognizer, ModelLoadError
 from fer_sdk.builtin.keras_cnn import KerasClassifier, bfloat16_twin
 from fer_sdk.train import TrainConfig, train
 from fer_sdk.train.augment import AugmentConfig, augment_batch, warp
-from fer_sdk.train.data import load_class_folders, load_fer2013_csv, load_split
+from fer_sdk.datasets import load_class_folders, load_fer2013_csv, load_split
 from fer_sdk.train.loop import make_dataset, teacher_targets
 
 

@@ -23,9 +23,9 @@ from fer_sdk.builtin.keras_cnn import (
     cpu_supports_bf16,
     sha256_file,
 )
+from fer_sdk.datasets import Dataset, load_class_folders, load_split
 from fer_sdk.errors import DatasetError, ModelLoadError
 from fer_sdk.train.config import EpochStats, TrainConfig, TrainReport
-from fer_sdk.train.data import Dataset, load_class_folders, load_split
 
 logger = logging.getLogger(__name__)
 
@@ -253,7 +253,8 @@ def load_training_data(cfg: TrainConfig) -> tuple[Dataset, Dataset | None]:
     validation set keeps the plain vote distributions (``crossentropy``, no FER2013
     label), so the best epoch is the one that agrees most with the voters.
     """
-    from fer_sdk.train.ferplus import ferplus_dataset, is_ferplus_split, read_ferplus, read_ferplus_csv
+    from fer_sdk.datasets import is_ferplus_split, read_ferplus, read_ferplus_csv
+    from fer_sdk.train.ferplus import ferplus_dataset
 
     size = cfg.input_size
     ferplus_csv = cfg.fer2013_csv is not None
@@ -452,7 +453,7 @@ def _fit_multi_worker(
     import keras
     import tensorflow as tf
 
-    from fer_sdk.train.evaluate import predict_probs
+    from fer_sdk.evaluation import predict_probs
 
     replicas = strategy.num_replicas_in_sync
     global_batch = cfg.batch_size
@@ -808,7 +809,8 @@ def _finish(
     import tensorflow as tf
 
     import fer_sdk
-    from fer_sdk.train.evaluate import compute_metrics, predict_probs
+    from fer_sdk.evaluation import predict_probs
+    from fer_sdk.metrics import compute_metrics
 
     out = Path(cfg.out)
     model_path = out / MODEL_FILE
