@@ -175,7 +175,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from fer_sdk.evaluation import EvaluationReport, VoteEvaluationReport, evaluate, evaluate_votes
-    from fer_sdk.plots import require_matplotlib
+    from fer_sdk.figures import require_matplotlib
     from fer_sdk.datasets import is_ferplus_split
 
     pictures = (
@@ -202,17 +202,17 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         report = evaluate(args.data, split, args.model, tta=args.tta, classifier_options=options or None)
     if args.confusion_png is not None:
-        from fer_sdk.plots import plot_confusion
+        from fer_sdk.figures import plot_confusion
 
         plot_confusion(report.confusion, report.labels, args.confusion_png, title=f"{report.split} confusion")
     if args.per_class_png is not None:
-        from fer_sdk.plots import plot_per_class
+        from fer_sdk.figures import plot_per_class
 
         counts = {name: int(sum(row)) for name, row in zip(report.labels, report.confusion, strict=True)}
         plot_per_class(report.per_class, args.per_class_png, title=f"{report.split} per-class accuracy", counts=counts)
     if args.reliability_png is not None:
         assert isinstance(report, VoteEvaluationReport)  # checked above
-        from fer_sdk.plots import plot_reliability
+        from fer_sdk.figures import plot_reliability
 
         plot_reliability(report.reliability, args.reliability_png, ece=report.ece, title=f"{report.split} reliability")
     if args.json:
@@ -249,8 +249,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_featuremaps(args: argparse.Namespace) -> int:
     from fer_sdk import EmotionRecognizer
-    from fer_sdk.plots import require_matplotlib
-    from fer_sdk.viz import plot_feature_maps
+    from fer_sdk.figures import plot_feature_maps, require_matplotlib
 
     require_matplotlib("fer-sdk featuremaps")
     img = read_image(args.image)
@@ -273,7 +272,7 @@ def _cmd_featuremaps(args: argparse.Namespace) -> int:
 
 def _cmd_timeline(args: argparse.Namespace) -> int:
     from fer_sdk._videocli import read_results
-    from fer_sdk.plots import plot_timeline, require_matplotlib
+    from fer_sdk.figures import plot_timeline, require_matplotlib
 
     require_matplotlib("fer-sdk timeline")
     try:

@@ -889,7 +889,7 @@ def _finish(
         metadata["training"]["teacher"] = [_lineage(spec) for spec in cfg.teacher]
     meta_path.write_text(json.dumps(metadata, indent=2), encoding="utf-8")
     try:
-        from fer_sdk.train.plots import plot_history
+        from fer_sdk.figures import plot_history
 
         if history:
             plot_history(history, out / "curves.png")
