@@ -38,7 +38,7 @@ import numpy as np
 import fer_sdk
 from fer_sdk import EmotionRecognizer, Frame
 from fer_sdk.builtin.preprocess import StandardPreprocessor
-from fer_sdk.train.data import load_image_folders
+from fer_sdk.datasets import load_image_folders
 
 UPSCALE = 4
 PAD = 96

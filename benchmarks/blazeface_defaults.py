@@ -30,8 +30,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fer_sdk import Box, Frame
+from fer_sdk.datasets import load_image_folders
 from fer_sdk.plugins import get_registry
-from fer_sdk.train.data import load_image_folders
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from detector_recall import make_frames, match  # the same frames and scoring

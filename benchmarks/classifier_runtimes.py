@@ -167,7 +167,7 @@ def prepare(workdir: Path, data: Path | None) -> tuple[np.ndarray | None, list[s
     arrays: dict[str, np.ndarray] = {"faces": faces}
     truth = None
     if data is not None and (data / "PublicTest").is_dir():
-        from fer_sdk.train.data import load_split
+        from fer_sdk.datasets import load_split
 
         ds = load_split(data, "PublicTest", labels, size=48)
         arrays["publictest"] = pre.prepare_crops(list(ds.images[..., 0]))

@@ -1,7 +1,7 @@
 """Choose a model's decision rule: calibrated probabilities against prior-balanced ones, on FER+ votes.
 
 For each model, the network's probabilities on a FER+ split are scored by the
-FER+ agreement metrics (:func:`fer_sdk.train.evaluate.vote_metrics`) under the
+FER+ agreement metrics (:func:`fer_sdk.metrics.vote_metrics`) under the
 rules of :mod:`fer_sdk.decision`: ``calibrated`` (the probabilities as they are)
 and ``balanced`` (divided by the model's class prior, every emotion equally likely
 a priori), plus partial re-weightings ``p / prior**a`` between the two, to show
@@ -28,10 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from fer_sdk import EmotionRecognizer
+from fer_sdk.datasets import is_ferplus_split, load_split, read_ferplus
 from fer_sdk.decision import class_prior, rebalance
-from fer_sdk.train.data import load_split
-from fer_sdk.train.evaluate import vote_metrics
-from fer_sdk.train.ferplus import is_ferplus_split, read_ferplus
+from fer_sdk.evaluation import predict_probs
+from fer_sdk.metrics import vote_metrics
 
 POWERS = (0.0, 0.25, 0.5, 0.75, 1.0)
 PRESETS = Path(__file__).resolve().parent.parent / "fer_sdk" / "presets"
@@ -40,11 +40,7 @@ PRESETS = Path(__file__).resolve().parent.parent / "fer_sdk" / "presets"
 def network_probs(model: str, images: np.ndarray) -> np.ndarray:
     """The network's own probabilities (``decision="calibrated"``, float32) for ``(n, 48, 48)`` uint8 crops."""
     rec = EmotionRecognizer(classifier=model, classifier_options={"precision": "float32", "decision": "calibrated"})
-    out = []
-    for start in range(0, len(images), 512):
-        preds = rec.classify(np.ascontiguousarray(images[start : start + 512]))
-        out.append(np.array([[p.scores[n] for n in rec.labels] for p in preds]))
-    return np.concatenate(out)
+    return predict_probs(rec, images, batch_size=512)
 
 
 def model_folder(model: str) -> Path:

@@ -46,8 +46,8 @@ import numpy as np
 
 import fer_sdk
 from fer_sdk import Box, Frame
+from fer_sdk.datasets import load_image_folders
 from fer_sdk.plugins import get_registry
-from fer_sdk.train.data import load_image_folders
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from detector_recall import BUCKETS, make_frames, match, take_turns  # the same frames and scoring

@@ -35,7 +35,7 @@ import numpy as np
 
 from fer_sdk import Box, Frame
 from fer_sdk.builtin.haar import HaarDetector, cascade_path
-from fer_sdk.train.data import load_image_folders
+from fer_sdk.datasets import load_image_folders
 
 BACKGROUNDS = ("coffee", "gravel", "brick", "motorcycle_left", "page", "grass", "horse", "chelsea", "coins", "moon")
 BUCKETS = ((48, 80), (80, 120), (120, 201))

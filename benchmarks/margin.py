@@ -29,7 +29,7 @@ import numpy as np
 from fer_sdk import EmotionRecognizer, Frame
 from fer_sdk.builtin.haar import HaarDetector
 from fer_sdk.builtin.preprocess import StandardPreprocessor
-from fer_sdk.train.data import load_image_folders
+from fer_sdk.datasets import load_image_folders
 
 UPSCALE = 4
 PAD = 96

@@ -22,9 +22,9 @@ def one(arch: str, precision: str, steps: int, batch: int) -> dict[str, float]:
     import keras
     import numpy as np
 
+    from fer_sdk.datasets import Dataset
     from fer_sdk.train.archs import build
     from fer_sdk.train.config import TrainConfig
-    from fer_sdk.train.data import Dataset
     from fer_sdk.train.objective import compile_model
     from fer_sdk.train.pipeline import make_dataset
 

@@ -285,7 +285,7 @@ def main() -> None:
     from classifier_runtimes import cpu_model
     from detector_recall import make_frames
 
-    from fer_sdk.train.data import load_image_folders
+    from fer_sdk.datasets import load_image_folders
 
     if not (args.data / "PublicTest").is_dir():
         raise SystemExit(f"FER2013 not found at {args.data}: pass --data (the folder holding PublicTest/)")

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from fer_sdk import EmotionRecognizer
-from fer_sdk.evaluation import _probs  # what fer-sdk evaluate classifies with
+from fer_sdk.datasets import Dataset, load_split
+from fer_sdk.evaluation import predict_probs  # what fer-sdk evaluate classifies with
 from fer_sdk.train.augment import warp
-from fer_sdk.train.data import Dataset, load_split
 
 #: (name, rotation in degrees, zoom, shift (x, y) in pixels)
 VIEWS: tuple[tuple[str, float, float, tuple[float, float]], ...] = (
@@ -63,8 +63,8 @@ def main() -> None:
         for name, rotation, zoom, shift in VIEWS:
             view = np.asarray(warp(faces, rotation=rotation, zoom=zoom, shift=shift))
             view = np.clip(np.rint(view * 255.0), 0, 255).astype(np.uint8)[..., 0]
-            plain = _probs(rec, view, 256)
-            mirrored = _probs(rec, view[:, :, ::-1], 256)
+            plain = predict_probs(rec, view, 256)
+            mirrored = predict_probs(rec, view[:, :, ::-1], 256)
             acc = float(np.mean(plain.argmax(1) == ds.labels))
             acc_flip = float(np.mean((plain + mirrored).argmax(1) == ds.labels))
             rows[name].append(f"{acc:.1%} / {acc_flip:.1%}")

@@ -1,7 +1,7 @@
 """Drawing results on frames (kept apart from the result data).
 
 Each face gets its box and a tag with its emotion in the emotion's colour (the
-colours of the plots in :mod:`fer_sdk.plots`), and a panel of score bars beside
+colours of the plots in :mod:`fer_sdk.figures`), and a panel of score bars beside
 it: on a dark, half-transparent background with outlined text, so that it reads
 on light and dark pictures alike. The panel scales with the face, is placed
 inside the frame and off the face (right, left, below or above it, whichever

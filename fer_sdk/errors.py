@@ -67,7 +67,7 @@ class MissingExtraError(FerSdkError, ImportError):
     """An optional feature needs a package that is not installed; the message names the extra to install.
 
     Examples:
-        >>> from fer_sdk.plots import require_matplotlib
+        >>> from fer_sdk.figures import require_matplotlib
         >>> require_matplotlib("--confusion-png")  # doctest: +SKIP
         Traceback (most recent call last):
         fer_sdk.errors.MissingExtraError: --confusion-png needs matplotlib, which is not installed: pip install ...

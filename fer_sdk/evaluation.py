@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from fer_sdk.errors import DatasetError
 
-__all__ = ["EvaluationReport", "VoteEvaluationReport", "evaluate", "evaluate_votes"]
+__all__ = ["EvaluationReport", "VoteEvaluationReport", "evaluate", "evaluate_votes", "predict_probs"]
 
 
 def _class_lines(
@@ -60,7 +60,7 @@ class EvaluationReport(BaseModel):
 class VoteEvaluationReport(BaseModel):
     """Agreement with people: a model on a FER+ split (ten human votes per face, see :func:`evaluate`).
 
-    The metrics are defined in :func:`fer_sdk.train.evaluate.vote_metrics`.
+    The metrics are defined in :func:`fer_sdk.metrics.vote_metrics`.
     """
 
     model: str
@@ -147,10 +147,9 @@ def evaluate(
         >>> report = evaluate("../shared/datasets/fer2013", "PublicTest")  # doctest: +SKIP
         >>> print(report.table())  # doctest: +SKIP
     """
+    from fer_sdk.datasets import Dataset, is_ferplus_split, load_split, read_ferplus
     from fer_sdk.labels import FER7
-    from fer_sdk.train.data import Dataset, load_split
-    from fer_sdk.train.evaluate import compute_metrics
-    from fer_sdk.train.ferplus import is_ferplus_split, read_ferplus
+    from fer_sdk.metrics import compute_metrics
 
     rec = _recognizer(model, batch_size, classifier_options)
     names = list(rec.labels)
@@ -165,11 +164,11 @@ def evaluate(
         ds = load_split(data, split, names, size=size)
     if list(ds.names) != names:
         raise DatasetError(f"data labels {ds.names} do not match the model's labels {names}")
-    probs = _probs(rec, ds.images[..., 0], batch_size)
+    probs = predict_probs(rec, ds.images[..., 0], batch_size)
     metrics = compute_metrics(ds.labels, probs, names)
     tta_metrics = None
     if tta:
-        flipped = _probs(rec, ds.images[:, :, ::-1, 0], batch_size)
+        flipped = predict_probs(rec, ds.images[:, :, ::-1, 0], batch_size)
         tta_metrics = compute_metrics(ds.labels, (probs + flipped) / 2.0, names)
     return EvaluationReport(
         model=str(model) if model is not None else "bundled default",
@@ -199,7 +198,7 @@ def evaluate_votes(
 
     The metrics (``vote_accuracy``, ``majority_accuracy``, ``balanced_accuracy``,
     ``human_agreement``, ``ece``, ``fer2013_accuracy``) are defined in
-    :func:`fer_sdk.train.evaluate.vote_metrics`. Arguments as for :func:`evaluate`;
+    :func:`fer_sdk.metrics.vote_metrics`. Arguments as for :func:`evaluate`;
     ``classifier_options={"decision": "balanced"}`` scores that decision rule.
 
     Raises:
@@ -211,17 +210,17 @@ def evaluate_votes(
         >>> round(report.majority_accuracy, 2)  # doctest: +SKIP
         0.88
     """
-    from fer_sdk.train.evaluate import vote_metrics
-    from fer_sdk.train.ferplus import read_ferplus
+    from fer_sdk.datasets import read_ferplus
+    from fer_sdk.metrics import vote_metrics
 
     rec = _recognizer(model, batch_size, classifier_options)
     raw = read_ferplus(data, split, size=_input_size(rec))
     names = list(rec.labels)
-    probs = _probs(rec, raw.images[..., 0], batch_size)
+    probs = predict_probs(rec, raw.images[..., 0], batch_size)
     metrics = vote_metrics(probs, raw.votes, names, raw.fer2013)
     tta_metrics = None
     if tta:
-        flipped = _probs(rec, raw.images[:, :, ::-1, 0], batch_size)
+        flipped = predict_probs(rec, raw.images[:, :, ::-1, 0], batch_size)
         tta_metrics = vote_metrics((probs + flipped) / 2.0, raw.votes, names, raw.fer2013)
         tta_metrics = {k: v for k, v in tta_metrics.items() if k not in ("confusion", "reliability")}
     rule = getattr(rec.classifier, "decision_rule", None)
@@ -236,9 +235,44 @@ def evaluate_votes(
     )
 
 
-def _probs(rec: Any, images: np.ndarray, batch_size: int) -> np.ndarray:
-    out = []
+def predict_probs(model: Any, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities ``(n, k)`` of a model on many images, ``batch_size`` images at a time.
+
+    The one batched-probabilities function of evaluation, training and the
+    benchmarks. ``model`` is one of:
+
+    * an :class:`~fer_sdk.EmotionRecognizer`: ``images`` are face crops (a uint8
+      batch ``(n, h, w)`` or ``(n, h, w, c)``), classified through
+      :meth:`~fer_sdk.EmotionRecognizer.classify`, the path applications use;
+      columns in the order of ``model.labels``, ``float64``;
+    * an :class:`~fer_sdk.EmotionClassifier`: ``images`` are a prepared batch,
+      passed to its :meth:`~fer_sdk.EmotionClassifier.predict_proba`;
+    * a Keras model (the training recipe's): ``images`` are its ``float32`` input,
+      already scaled; it is called with ``training=False``, ``float32``.
+
+    Args:
+        model: what gives the probabilities (see above).
+        images: the images, first axis the batch.
+        batch_size: images per call, which bounds the memory used at a time.
+
+    Examples:
+        >>> import numpy as np
+        >>> from fer_sdk import EmotionRecognizer
+        >>> rec = EmotionRecognizer()
+        >>> predict_probs(rec, np.zeros((3, 48, 48), np.uint8), batch_size=2).shape
+        (3, 7)
+    """
+    from fer_sdk.interfaces import EmotionClassifier
+    from fer_sdk.recognizer import EmotionRecognizer
+
+    out: list[np.ndarray] = []
     for start in range(0, len(images), batch_size):
-        preds = rec.classify(np.ascontiguousarray(images[start : start + batch_size]))
-        out.append(np.array([[p.scores[n] for n in rec.labels] for p in preds]))
-    return np.concatenate(out)
+        chunk = images[start : start + batch_size]
+        if isinstance(model, EmotionRecognizer):
+            preds = model.classify(np.ascontiguousarray(chunk))
+            out.append(np.array([[p.scores[n] for n in model.labels] for p in preds]))
+        elif isinstance(model, EmotionClassifier):
+            out.append(np.asarray(model.predict_proba(chunk)))
+        else:
+            out.append(np.asarray(model(chunk, training=False), dtype=np.float32))
+    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)

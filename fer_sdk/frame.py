@@ -1,11 +1,13 @@
-"""Input validation and the :class:`Frame` handed to components.
+"""Input validation, image files, and the :class:`Frame` handed to components.
 
 A :class:`Frame` wraps one validated image and converts it to grayscale at most
-once, however many components ask for it.
+once, however many components ask for it. :func:`read_image` reads an image file
+the way ``fer-sdk predict`` and :mod:`fer_sdk.batch` do.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -13,11 +15,30 @@ import numpy as np
 
 from fer_sdk.errors import InvalidImageError
 
-__all__ = ["Frame", "as_image"]
+__all__ = ["Frame", "as_image", "read_image"]
 
 ACCEPTED = (
     "a numpy uint8 array: BGR HxWx3 (as cv2.imread and cv2.VideoCapture give), grayscale HxW or HxWx1, or BGRA HxWx4"
 )
+
+
+def read_image(path: Path) -> np.ndarray | None:
+    """Read an image file as BGR (or gray) uint8; ``None`` when it cannot be read as an image.
+
+    Examples:
+        >>> read_image(Path("examples/images/astronaut.png")).shape
+        (512, 512, 3)
+        >>> read_image(Path("no/such/file.png")) is None
+        True
+    """
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except OSError:
+        return None
+    if data.size == 0:
+        return None
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    return img if img is not None and img.size else None
 
 
 def _describe(obj: Any) -> str:

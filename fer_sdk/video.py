@@ -15,7 +15,18 @@ from fer_sdk.errors import FerSdkError, InvalidImageError
 from fer_sdk.frame import Frame
 from fer_sdk.results import Box, EmotionPrediction, FaceEmotion, clip_box, largest_first
 
-__all__ = ["FrameResult", "IouTracker", "StreamOptions", "StreamProcessor", "TrackedFace", "open_source"]
+__all__ = [
+    "VIDEO_SUFFIXES",
+    "FrameResult",
+    "IouTracker",
+    "StreamOptions",
+    "StreamProcessor",
+    "TrackedFace",
+    "open_source",
+]
+
+VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"})
+"""File suffixes read as videos (``fer-sdk predict VIDEO``, :mod:`fer_sdk.batch`)."""
 
 
 class TrackedFace(FaceEmotion):

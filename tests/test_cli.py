@@ -157,7 +157,7 @@ def test_json_gives_an_image_without_a_face_a_record_with_no_faces(tmp_path: Pat
 def test_video_progress_waits_for_a_few_frames_before_estimating(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import fer_sdk._videocli as videocli
+    import fer_sdk.cli.video as videocli
 
     clock = [100.0]
     monkeypatch.setattr(videocli.time, "perf_counter", lambda: clock[0])

@@ -38,7 +38,7 @@ def test_coarse_octave_matches_one_search_on_large_faces(hopper: np.ndarray) -> 
 
 
 def test_coarse_octave_keeps_recall_on_pasted_fer2013_faces(fer2013, astronaut: np.ndarray) -> None:  # type: ignore[no-untyped-def]
-    from fer_sdk.train.data import load_image_folders
+    from fer_sdk.datasets import load_image_folders
 
     faces = load_image_folders(fer2013, "PublicTest").images[:, :, :, 0]
     # a real background without faces: the astronaut's suit and the flag, below her face

@@ -81,7 +81,7 @@ def test_drawing_leaves_the_face_and_the_rest_of_the_frame_untouched_and_text_re
 def test_annotate_and_the_plots_use_the_same_emotion_colours(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import matplotlib.colors
 
-    import fer_sdk.plots as plots
+    import fer_sdk.figures as plots
 
     assert set(EMOTION_COLOURS) == set(FER7) and len(set(EMOTION_COLOURS.values())) == 7
     for name in FER7:

@@ -15,11 +15,12 @@ from fer_sdk_fixtures import ROOT
 
 from fer_sdk import DatasetError, EmotionRecognizer, ModelLoadError
 from fer_sdk.builtin.keras_cnn import KerasClassifier
+from fer_sdk.datasets import read_ferplus, read_ferplus_csv
 from fer_sdk.decision import rebalance
 from fer_sdk.evaluation import VoteEvaluationReport, evaluate, evaluate_votes
+from fer_sdk.metrics import vote_metrics
 from fer_sdk.train import TrainConfig, train
-from fer_sdk.train.evaluate import vote_metrics
-from fer_sdk.train.ferplus import ferplus_dataset, read_ferplus, read_ferplus_csv, vote_targets
+from fer_sdk.train.ferplus import ferplus_dataset, vote_targets
 from fer_sdk.train.pipeline import load_training_data, make_dataset
 
 FERPLUS = ROOT.parent / "shared" / "datasets" / "ferplus"

@@ -190,7 +190,7 @@ def test_flip_tta_option_gives_the_evaluated_tta_accuracy(fer2013: Path) -> None
 
 @pytest.mark.dataset
 def test_bfloat16_keeps_public_test_accuracy(fer2013: Path) -> None:
-    from fer_sdk.train.data import load_split
+    from fer_sdk.datasets import load_split
 
     labels = list(EmotionRecognizer().labels)
     ds = load_split(fer2013, "PublicTest", labels)

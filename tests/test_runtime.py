@@ -277,7 +277,7 @@ def test_export_in_place_rebuilds_a_presets_litert_file(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_public_test_same_labels_as_keras(fer2013: Path, keras_rec: fer_sdk.EmotionRecognizer) -> None:
     """Issue 21: the default runtime gives the Keras model's top label on at least 99.9% of PublicTest."""
-    from fer_sdk.train.data import load_split
+    from fer_sdk.datasets import load_split
 
     ds = load_split(fer2013, "PublicTest", list(keras_rec.labels), size=48)
     batch = keras_rec.preprocessor.prepare_crops(list(ds.images[..., 0]))

@@ -15,9 +15,9 @@ import pytest
 import fer_sdk
 from fer_sdk import DatasetError, EmotionRecognizer, ModelLoadError
 from fer_sdk.builtin.keras_cnn import KerasClassifier, bfloat16_twin
+from fer_sdk.datasets import load_class_folders, load_fer2013_csv, load_split
 from fer_sdk.train import TrainConfig, train
 from fer_sdk.train.augment import AugmentConfig, augment_batch, warp
-from fer_sdk.train.data import load_class_folders, load_fer2013_csv, load_split
 from fer_sdk.train.pipeline import make_dataset
 from fer_sdk.train.sources import teacher_targets
 
@@ -301,7 +301,7 @@ def test_config_file_and_unknown_keys(tmp_path: Path) -> None:
 def test_command_line_options_over_a_config_file(tmp_path: Path) -> None:
     import argparse
 
-    from fer_sdk.train.__main__ import add_train_arguments, config_from_args
+    from fer_sdk.cli.train import add_train_arguments, config_from_args
 
     path = tmp_path / "cfg.json"
     path.write_text('{"data": "/data", "arch": "seed", "epochs": 3}')

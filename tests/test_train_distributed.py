@@ -38,7 +38,7 @@ def _train_command(name: str) -> tuple[dict[str, str], TrainConfig]:
     assert words[:2] == ["fer-sdk", "train"], command
     import argparse
 
-    from fer_sdk.train.__main__ import add_train_arguments, config_from_args
+    from fer_sdk.cli.train import add_train_arguments, config_from_args
 
     parser = argparse.ArgumentParser()
     add_train_arguments(parser)

@@ -173,7 +173,7 @@ def test_cli_featuremaps_png(tmp_path: Path) -> None:
 
 
 def test_feature_maps_are_the_pooling_outputs(recognizer: EmotionRecognizer, astronaut: np.ndarray) -> None:
-    from fer_sdk.viz import feature_maps
+    from fer_sdk.figures import feature_maps
 
     maps = feature_maps(recognizer, astronaut[60:170, 170:280])
     assert maps["block2_pool"].shape[:2] == (12, 12) and maps["block3_pool"].shape[:2] == (6, 6)

@@ -100,7 +100,6 @@ OUTRO = """\
       members:
         - main
         - build_parser
-        - read_image
 """
 
 

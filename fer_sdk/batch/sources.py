@@ -8,8 +8,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-from fer_sdk._videocli import VIDEO_SUFFIXES
 from fer_sdk.errors import FerSdkError
+from fer_sdk.video import VIDEO_SUFFIXES
 
 __all__ = ["IMAGE_SUFFIXES", "LIST_SUFFIXES", "VIDEO_SUFFIXES", "Source", "expand_sources"]
 

@@ -69,8 +69,8 @@ def _worker_name() -> str:
 
 
 def _image_records(rec: Any, path: str) -> tuple[list[dict[str, Any]], int, int]:
-    from fer_sdk.cli import read_image
     from fer_sdk.errors import FerSdkError
+    from fer_sdk.frame import read_image
 
     img = read_image(Path(path))
     if img is None:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fer_sdk.datasets import Dataset
 from fer_sdk.train.config import TrainConfig
-from fer_sdk.train.data import Dataset
 
 if TYPE_CHECKING:
     from fer_sdk.train.distribute import Worker
@@ -37,7 +37,7 @@ class RunContext:
     Examples:
         >>> import numpy as np
         >>> from pathlib import Path
-        >>> from fer_sdk.train.data import Dataset
+        >>> from fer_sdk.datasets import Dataset
         >>> from fer_sdk.train.distribute import Worker
         >>> ds = Dataset(np.zeros((40, 48, 48, 1), np.uint8), np.zeros(40, np.int32), ("happy", "sad"))
         >>> ctx = RunContext(TrainConfig(data=".", batch_size=16), Worker(None), Path("runs/x"), "float32", ds, None)

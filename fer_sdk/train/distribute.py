@@ -185,7 +185,7 @@ def fit_multi_worker(ctx: RunContext, model: Any, initial_epoch: int, callbacks:
     import keras
     import tensorflow as tf
 
-    from fer_sdk.train.evaluate import predict_probs
+    from fer_sdk.evaluation import predict_probs
 
     cfg, strategy, train_ds, val_ds, steps = ctx.cfg, ctx.worker.strategy, ctx.train_ds, ctx.val_ds, ctx.steps
     replicas = strategy.num_replicas_in_sync

@@ -216,7 +216,8 @@ def _report(ctx: RunContext, model: Any, history: list[EpochStats], *, steps: in
         history: the epochs run, resumed ones included (none for averages and ensembles).
         steps: the optimizer steps the model took.
     """
-    from fer_sdk.train.evaluate import compute_metrics, predict_probs
+    from fer_sdk.evaluation import predict_probs
+    from fer_sdk.metrics import compute_metrics
 
     names = ctx.names
     val_metrics: dict[str, Any] | None = None
@@ -255,7 +256,7 @@ def _report(ctx: RunContext, model: Any, history: list[EpochStats], *, steps: in
     model.save(report.model_path)
     preset_metadata(ctx, report, val_metrics=val_metrics, class_prior=class_prior).save(report.metadata_path)
     try:
-        from fer_sdk.train.plots import plot_history
+        from fer_sdk.figures import plot_history
 
         if history:
             plot_history(history, ctx.out / "curves.png")
@@ -283,7 +284,7 @@ def preset_metadata(
     Args:
         ctx: the run.
         report: the run's report (architecture, labels, precision, history, best epoch, model path).
-        val_metrics: :func:`~fer_sdk.train.evaluate.compute_metrics` on the validation set, if any.
+        val_metrics: :func:`~fer_sdk.metrics.compute_metrics` on the validation set, if any.
         class_prior: the model's mean probability of each label on the training images.
     """
     import keras

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from fer_sdk.datasets import Dataset, load_class_folders, load_split
 from fer_sdk.errors import DatasetError
 from fer_sdk.train.config import TrainConfig
-from fer_sdk.train.data import Dataset, load_class_folders, load_split
 
 
 def class_loss_weights(ds: Dataset, mode: str) -> np.ndarray:
@@ -131,7 +131,8 @@ def load_training_data(cfg: TrainConfig) -> tuple[Dataset, Dataset | None]:
     validation set keeps the plain vote distributions (``crossentropy``, no FER2013
     label), so the best epoch is the one that agrees most with the voters.
     """
-    from fer_sdk.train.ferplus import ferplus_dataset, is_ferplus_split, read_ferplus, read_ferplus_csv
+    from fer_sdk.datasets import is_ferplus_split, read_ferplus, read_ferplus_csv
+    from fer_sdk.train.ferplus import ferplus_dataset
 
     size = cfg.input_size
     ferplus_csv = cfg.fer2013_csv is not None

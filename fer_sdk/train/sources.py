@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from fer_sdk.builtin.keras_cnn import KerasClassifier
+from fer_sdk.datasets import Dataset
 from fer_sdk.errors import ModelLoadError
 from fer_sdk.train.config import TrainConfig
-from fer_sdk.train.data import Dataset
 from fer_sdk.train.pipeline import make_dataset
 
 

@@ -125,7 +125,7 @@ def test_core_works_when_the_plugin_is_not_loaded(astronaut: np.ndarray) -> None
 @pytest.mark.slow
 def test_public_test_agreement_with_keras(fer2013: Path, keras_rec: fer_sdk.EmotionRecognizer) -> None:
     """int8, the opt-in fast path, keeps the accuracy (within 0.5 points) and 99% of the Keras model's top labels."""
-    from fer_sdk.train.data import load_split
+    from fer_sdk.datasets import load_split
 
     names = list(keras_rec.labels)
     ds = load_split(fer2013, "PublicTest", names, size=48)

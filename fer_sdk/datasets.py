@@ -1,14 +1,27 @@
-"""Data loaders for the formats FER users have.
+"""Reading the labelled data sets FER users have, for evaluation and training alike.
 
 * the Kaggle ``fer2013.csv`` (columns ``emotion,pixels,Usage``), split by ``Usage``;
 * the image-folder release, ``<root>/<split>/<emotion>/*.jpg|png``;
-* any folder of class sub-folders (custom data), ``<root>/<class>/*``.
+* any folder of class sub-folders (custom data), ``<root>/<class>/*``;
+* FER+ (the FER2013 faces with ten human votes each, Barsoum et al., 2016) in
+  two forms: the folder layout that the FER+ repository's
+  ``generate_training_data.py`` writes, ``<root>/FER2013Train|FER2013Valid|FER2013Test/``
+  with the 48x48 PNGs and a headerless ``label.csv`` of ``file,"(x, y, w, h)",``
+  and ten vote counts in the order of :data:`FERPLUS_VOTES` (an optional
+  ``<root>/fer2013_labels.csv``, ``split,file,fer2013_label,...``, gives each
+  face's original FER2013 label); and what users download, Microsoft's
+  ``fer2013new.csv`` (``Usage,Image name,`` and the ten vote columns) joined
+  **by row order** with Kaggle's ``fer2013.csv`` (``emotion,pixels,Usage``), whose
+  ``emotion`` column is then the FER2013 label. Rows with an empty image name
+  (faces FER+ dropped) are skipped.
 
-Every loader returns a :class:`Dataset`: a ``uint8`` array of shape
+The FER2013 loaders return a :class:`Dataset`: a ``uint8`` array of shape
 ``(n, size, size, 1)`` and integer labels indexing ``labels``. Bad rows and
 files are reported with their line number or path; by default they are skipped
 with a warning (``on_error="skip"``), or the load stops with a
-:class:`~fer_sdk.errors.DatasetError` (``on_error="raise"``).
+:class:`~fer_sdk.errors.DatasetError` (``on_error="raise"``). The FER+ readers
+return a :class:`FerPlusSplit` (images and raw votes); the training recipe turns
+votes into targets (:mod:`fer_sdk.train.ferplus`). Nothing here needs TensorFlow.
 """
 
 from __future__ import annotations
@@ -26,6 +39,23 @@ import numpy as np
 
 from fer_sdk.errors import DatasetError
 from fer_sdk.labels import FER7, SCHEMES
+
+__all__ = [
+    "FERPLUS_SPLITS",
+    "FERPLUS_VOTES",
+    "IMAGE_SUFFIXES",
+    "Dataset",
+    "FerPlusSplit",
+    "OnError",
+    "is_ferplus_split",
+    "load_class_folders",
+    "load_fer2013_csv",
+    "load_image_folders",
+    "load_split",
+    "read_ferplus",
+    "read_ferplus_csv",
+    "resolve_labels",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -280,3 +310,177 @@ def load_split(
     if split is not None:
         return load_image_folders(data, split, labels, size=size, on_error=on_error)
     return load_class_folders(data, labels, size=size, on_error=on_error)
+
+
+FERPLUS_VOTES: tuple[str, ...] = (
+    "neutral",
+    "happy",
+    "surprise",
+    "sad",
+    "angry",
+    "disgust",
+    "fear",
+    "contempt",
+    "unknown",
+    "not_a_face",
+)
+"""The ten vote columns of FER+, in file order, with fer_sdk's label names
+(FER+ writes ``happiness``, ``sadness``, ``anger``, ``NF``)."""
+
+FERPLUS_SPLITS: dict[str, str] = {
+    "FER2013Train": "Training",
+    "FER2013Valid": "PublicTest",
+    "FER2013Test": "PrivateTest",
+}
+"""FER+ folder names and the FER2013 ``Usage`` each holds."""
+
+
+def is_ferplus_split(data: str | Path, split: str | None) -> bool:
+    """True when ``data/split`` is a FER+ folder (it has a ``label.csv``).
+
+    Examples:
+        >>> is_ferplus_split("../shared/datasets/ferplus", "FER2013Valid")  # doctest: +SKIP
+        True
+    """
+    return split is not None and (Path(data) / split / "label.csv").is_file()
+
+
+def _read_label_csv(path: Path) -> list[tuple[str, np.ndarray]]:
+    rows: list[tuple[str, np.ndarray]] = []
+    with path.open(newline="", encoding="utf-8") as fh:
+        for line, row in enumerate(csv.reader(fh), start=1):
+            if not row:
+                continue
+            if len(row) != 2 + len(FERPLUS_VOTES):
+                raise DatasetError(
+                    f"{path}:{line}: {len(row)} columns, expected file, box and {len(FERPLUS_VOTES)} vote counts"
+                )
+            try:
+                counts = np.array([float(x) for x in row[2:]], dtype=np.float32)
+            except ValueError:
+                raise DatasetError(f"{path}:{line}: vote counts must be numbers, got {row[2:]}") from None
+            if (counts < 0).any():
+                raise DatasetError(f"{path}:{line}: negative vote count")
+            rows.append((row[0], counts))
+    return rows
+
+
+def _fer2013_labels(root: Path, split: str) -> dict[str, str]:
+    path = root / "fer2013_labels.csv"
+    if not path.is_file():
+        return {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        return {r["file"]: r["fer2013_label"] for r in csv.DictReader(fh) if r.get("split") == split}
+
+
+class FerPlusSplit:
+    """One FER+ split as read, before any label mode: images, raw votes, FER2013 labels.
+
+    Attributes:
+        images: ``uint8`` array ``(n, size, size, 1)``.
+        votes: ``float32`` array ``(n, 10)`` of raw vote counts (:data:`FERPLUS_VOTES` order).
+        fer2013: ``int32`` array ``(n,)``: each face's FER2013 label as an index into
+            :data:`~fer_sdk.labels.FER7`, ``-1`` where unknown.
+        files: the image file names (or ``row N`` for the CSV form).
+    """
+
+    def __init__(self, images: np.ndarray, votes: np.ndarray, fer2013: np.ndarray, files: list[str]) -> None:
+        self.images, self.votes, self.fer2013, self.files = images, votes, fer2013, files
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
+def read_ferplus(root: str | Path, split: str, *, size: int = 48) -> FerPlusSplit:
+    """Read the images, votes and (where ``fer2013_labels.csv`` has them) FER2013 labels of a FER+ folder split.
+
+    Examples:
+        >>> s = read_ferplus("../shared/datasets/ferplus", "FER2013Valid")  # doctest: +SKIP
+        >>> len(s), s.votes.shape  # doctest: +SKIP
+        (3579, (3579, 10))
+    """
+    root = Path(root)
+    folder = root / split
+    label_csv = folder / "label.csv"
+    if not label_csv.is_file():
+        raise DatasetError(f"{str(folder)!r} is not a FER+ split: no label.csv (data root {str(root)!r})")
+    fer_labels = _fer2013_labels(root, split)
+    images: list[np.ndarray] = []
+    votes: list[np.ndarray] = []
+    fer2013: list[int] = []
+    files: list[str] = []
+    for name, counts in _read_label_csv(label_csv):
+        img = _read_gray(folder / name, size) if (folder / name).is_file() else None
+        if img is None:
+            raise DatasetError(f"{folder / name}: listed in label.csv but missing or not a readable image")
+        images.append(img)
+        votes.append(counts)
+        label = fer_labels.get(name)
+        fer2013.append(FER7.index(label) if label in FER7 else -1)
+        files.append(name)
+    if not images:
+        raise DatasetError(f"{label_csv}: no faces listed")
+    return FerPlusSplit(np.stack(images)[..., None], np.stack(votes), np.asarray(fer2013, np.int32), files)
+
+
+def read_ferplus_csv(ferplus_csv: str | Path, fer2013_csv: str | Path, split: str | None) -> FerPlusSplit:
+    """Join Microsoft's ``fer2013new.csv`` with Kaggle's ``fer2013.csv`` by row order.
+
+    Args:
+        ferplus_csv: ``fer2013new.csv`` (header ``Usage,Image name,neutral,...,NF``).
+        fer2013_csv: ``fer2013.csv`` (header ``emotion,pixels,Usage``), the same number of rows.
+        split: a ``Usage`` (``Training``, ``PublicTest``, ``PrivateTest``) or a FER+ folder
+            name (``FER2013Train``...), or ``None`` for every row.
+
+    Raises:
+        DatasetError: the files differ in length or in ``Usage`` on some row, or a row is malformed.
+
+    Examples:
+        >>> s = read_ferplus_csv("fer2013new.csv", "fer2013.csv", "PublicTest")  # doctest: +SKIP
+    """
+    ferplus_csv, fer2013_csv = Path(ferplus_csv), Path(fer2013_csv)
+    for p in (ferplus_csv, fer2013_csv):
+        if not p.is_file():
+            raise DatasetError(f"CSV file {str(p)!r} does not exist")
+    usage = FERPLUS_SPLITS.get(split, split) if split is not None else None
+    images: list[np.ndarray] = []
+    votes: list[np.ndarray] = []
+    fer2013: list[int] = []
+    files: list[str] = []
+    with ferplus_csv.open(newline="", encoding="utf-8") as fa, fer2013_csv.open(newline="", encoding="utf-8") as fb:
+        plus, base = csv.reader(fa), csv.DictReader(fb)
+        header = next(plus, None)
+        if header is None or len(header) != 2 + len(FERPLUS_VOTES):
+            raise DatasetError(f"{ferplus_csv}: expected the header Usage,Image name and {len(FERPLUS_VOTES)} votes")
+        if not {"emotion", "pixels", "Usage"} <= set(base.fieldnames or []):
+            raise DatasetError(f"{fer2013_csv}: expected the columns emotion,pixels,Usage")
+        row_no = 0
+        for row_no, (prow, brow) in enumerate(zip(plus, base, strict=False), start=2):
+            where = f"{ferplus_csv}:{row_no} / {fer2013_csv}:{row_no}"
+            if len(prow) != len(header):
+                raise DatasetError(f"{where}: {len(prow)} columns in {ferplus_csv.name}, expected {len(header)}")
+            if prow[0].strip() != (brow.get("Usage") or "").strip():
+                raise DatasetError(
+                    f"{where}: Usage {prow[0]!r} against {brow.get('Usage')!r}: the files are not in the same order"
+                )
+            if usage is not None and prow[0].strip() != usage:
+                continue
+            if not prow[1].strip():  # a face FER+ dropped
+                continue
+            try:
+                counts = np.array([float(x) for x in prow[2:]], dtype=np.float32)
+                pixels = np.array((brow.get("pixels") or "").split(), dtype=np.int64)
+                emotion = int(brow.get("emotion") or "")
+            except ValueError as exc:
+                raise DatasetError(f"{where}: {exc}") from None
+            if pixels.size != 48 * 48 or pixels.min() < 0 or pixels.max() > 255:
+                raise DatasetError(f"{where}: expected 2304 pixel values in 0..255")
+            images.append(pixels.astype(np.uint8).reshape(48, 48))
+            votes.append(counts)
+            fer2013.append(emotion if 0 <= emotion < len(FER7) else -1)
+            files.append(prow[1].strip())
+        if next(plus, None) is not None or next(base, None) is not None:
+            raise DatasetError(f"{ferplus_csv} and {fer2013_csv} have different numbers of rows (joined by row order)")
+    if not images:
+        raise DatasetError(f"{ferplus_csv}: no faces for split {split!r}")
+    return FerPlusSplit(np.stack(images)[..., None], np.stack(votes), np.asarray(fer2013, np.int32), files)

@@ -1,4 +1,10 @@
-"""Evaluation metrics: accuracy, per-class accuracy, macro F1, confusion, 6-class merge."""
+"""Metrics of predicted probabilities against labels or human votes, for evaluation and training alike.
+
+:func:`compute_metrics`: accuracy, per-class accuracy, macro F1, confusion and the
+6-class merge against integer labels. :func:`vote_metrics`: agreement with the
+FER+ voters, expected calibration error and the reliability diagram's bins.
+Nothing here needs TensorFlow.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,7 @@ import numpy as np
 
 from fer_sdk.labels import FER7_TO_FER6
 
-
-def predict_probs(model: Any, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities of a Keras model on ``images`` (float32, already scaled), batch by batch."""
-    outs = []
-    for start in range(0, len(images), batch_size):
-        outs.append(np.asarray(model(images[start : start + batch_size], training=False), dtype=np.float32))
-    return np.concatenate(outs) if outs else np.zeros((0, 0), np.float32)
+__all__ = ["compute_metrics", "vote_metrics"]
 
 
 def compute_metrics(y_true: np.ndarray, probs: np.ndarray, names: Sequence[str]) -> dict[str, Any]:
@@ -66,7 +66,7 @@ def vote_metrics(
 
     Args:
         probs: the model's probabilities over ``names``.
-        votes: ``(n, 10)`` raw FER+ vote counts (:data:`fer_sdk.train.ferplus.FERPLUS_VOTES` order).
+        votes: ``(n, 10)`` raw FER+ vote counts (:data:`fer_sdk.datasets.FERPLUS_VOTES` order).
         names: the model's labels (each a FER+ emotion).
         fer2013: each face's FER2013 label as an index into FER7 (``-1``: unknown), optional.
         bins: bins of the calibration error.
@@ -99,8 +99,8 @@ def vote_metrics(
         >>> m["vote_accuracy"], m["majority_accuracy"], m["n_majority"], round(m["human_agreement"], 3)
         (1.0, 1.0, 1, 0.6)
     """
+    from fer_sdk.datasets import FERPLUS_VOTES
     from fer_sdk.labels import FER7
-    from fer_sdk.train.ferplus import FERPLUS_VOTES
 
     names = list(names)
     k = len(names)

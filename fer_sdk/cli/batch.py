@@ -6,7 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
-__all__ = ["add_batch_arguments", "cmd_batch"]
+from fer_sdk.cli.common import add_component_arguments
+
+__all__ = ["add_batch_arguments", "cmd_batch", "register"]
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``batch`` to the subcommands."""
+    p = sub.add_parser("batch", help="a corpus of images and videos to a resumable Parquet data set (local or Ray)")
+    add_batch_arguments(p)
+    p.set_defaults(func=cmd_batch)
 
 
 def add_batch_arguments(p: argparse.ArgumentParser) -> None:
@@ -46,8 +55,6 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--smoothing", choices=["none", "ema", "window"], default="none", help="video: per-track smoothing")
     p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
-    from fer_sdk.cli import add_component_arguments
-
     add_component_arguments(p)
 
 

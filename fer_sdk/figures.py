@@ -1,4 +1,11 @@
-"""Plots as PNG files (needs matplotlib: ``pip install 'fer_sdk[plots]'``)."""
+"""Figures as PNG files, drawn with matplotlib (``pip install 'fer_sdk[plots]'``).
+
+Evaluation (:func:`plot_confusion`, :func:`plot_per_class`, :func:`plot_reliability`),
+video results (:func:`plot_timeline`), training curves (:func:`plot_history`) and
+the CNN's feature maps for one face, as in the article (:func:`feature_maps`,
+:func:`plot_feature_maps`). matplotlib is imported inside the functions, so this
+module imports without it; drawing on frames (OpenCV) is :mod:`fer_sdk.drawing`'s.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +15,21 @@ from typing import Any
 
 import numpy as np
 
-from fer_sdk.errors import MissingExtraError
+from fer_sdk.errors import ComponentError, FerSdkError, MissingExtraError
 
-__all__ = ["plot_confusion", "plot_per_class", "plot_reliability", "plot_timeline", "require_matplotlib"]
+__all__ = [
+    "feature_maps",
+    "plot_confusion",
+    "plot_feature_maps",
+    "plot_history",
+    "plot_per_class",
+    "plot_reliability",
+    "plot_timeline",
+    "require_matplotlib",
+]
+
+DEFAULT_LAYERS = ("block2_pool", "block3_pool")
+"""The layers :func:`feature_maps` shows by default: the outputs of the 2nd and 3rd max-pooling."""
 
 
 PLOTS_EXTRA = "pip install 'fer_sdk[plots]' (in a checkout: pip install '.[plots]')"
@@ -55,7 +74,7 @@ def plot_reliability(
 ) -> Path:
     """Save a reliability diagram: per score bin, the mean top score against the voters' agreement with it.
 
-    ``reliability`` is :func:`fer_sdk.train.evaluate.vote_metrics`'s list of bins
+    ``reliability`` is :func:`fer_sdk.metrics.vote_metrics`'s list of bins
     (``bin``, ``count``, ``score``, ``vote_share``). A calibrated model's bars reach the
     diagonal; the grey bars below show how many faces fall in each bin.
 
@@ -197,3 +216,109 @@ def plot_timeline(
     axes[-1, 0].set_xlabel("seconds" if frames and frames[0].get("timestamp") is not None else "frame")
     fig.suptitle(title)
     return save(fig, path)
+
+
+def plot_history(history: Sequence[Any], path: str | Path) -> Path:
+    """Plot loss and accuracy per epoch (training and validation) to ``path``.
+
+    Args:
+        history: the epochs of a training run (``TrainReport.history`` of
+            :mod:`fer_sdk.train`: objects with ``epoch``, ``loss``, ``accuracy``,
+            ``val_loss`` and ``val_accuracy``).
+        path: where to write the PNG.
+    """
+    plt = pyplot()
+    epochs = [h.epoch for h in history]
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
+    ax_loss.plot(epochs, [h.loss for h in history], label="train")
+    ax_acc.plot(epochs, [h.accuracy for h in history], label="train")
+    if any(h.val_accuracy is not None for h in history):
+        ax_loss.plot(epochs, [h.val_loss for h in history], label="validation")
+        ax_acc.plot(epochs, [h.val_accuracy for h in history], label="validation")
+    ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    return save(fig, path)
+
+
+def feature_maps(recognizer: Any, face: Any, layers: Sequence[str] = DEFAULT_LAYERS) -> dict[str, np.ndarray]:
+    """The activations of ``layers`` for one face crop: ``{layer name: (h, w, channels)}``.
+
+    Args:
+        recognizer: an :class:`~fer_sdk.EmotionRecognizer` whose classifier is a
+            Keras model, or the ``litert`` classifier of a model that has its
+            ``model.keras`` beside it (the default's bundled preset: its Keras
+            twin is loaded for the layers).
+        face: a face crop (grayscale or BGR uint8 image).
+        layers: layer names of the model (default: the outputs of the 2nd and 3rd max-pooling).
+    """
+    from fer_sdk.runtime import require_tensorflow
+
+    require_tensorflow("feature maps (fer-sdk featuremaps, fer_sdk.figures)")
+    classifier = recognizer.classifier
+    from fer_sdk.builtin.litert import LiteRTClassifier
+
+    if isinstance(classifier, LiteRTClassifier):  # the same network: read its layers from the Keras file
+        from fer_sdk.builtin.keras_cnn import KerasClassifier
+
+        try:
+            classifier = KerasClassifier(model=classifier.options.model)
+            classifier.load()
+        except FerSdkError as exc:
+            raise ComponentError(f"feature maps need the model's Keras file, which is not there: {exc}") from exc
+    keras_model = getattr(classifier, "keras_model", None)
+    if keras_model is None:
+        raise ComponentError("feature maps need the Keras classifier: EmotionRecognizer(classifier='keras')")
+    import keras
+
+    names = [layer.name for layer in keras_model.layers]
+    missing = [n for n in layers if n not in names]
+    if missing:
+        pools = [n for n in names if "pool" in n]
+        raise ComponentError(f"layers {missing} are not in the model; its pooling layers are {pools}")
+    probe = keras.Model(keras_model.input, [keras_model.get_layer(n).output for n in layers])
+    batch = recognizer.preprocessor.prepare_crops([face])
+    outputs = probe(batch, training=False)
+    if not isinstance(outputs, (list, tuple)):
+        outputs = [outputs]
+    return {n: np.asarray(o, dtype=np.float32)[0] for n, o in zip(layers, outputs, strict=True)}
+
+
+def plot_feature_maps(
+    recognizer: Any, face: Any, path: str | Path, layers: Sequence[str] = DEFAULT_LAYERS, max_channels: int = 32
+) -> Path:
+    """Save the face and a grid of its feature maps per layer (first ``max_channels`` channels) as a PNG.
+
+    Examples:
+        >>> import cv2
+        >>> from fer_sdk import EmotionRecognizer
+        >>> rec = EmotionRecognizer()
+        >>> face = cv2.imread("examples/images/astronaut.png")[60:170, 170:280]
+        >>> plot_feature_maps(rec, face, "/tmp/maps.png").name  # doctest: +SKIP
+        'maps.png'
+    """
+    plt = pyplot()
+    maps = feature_maps(recognizer, face, layers)
+    batch = recognizer.preprocessor.prepare_crops([face])
+    cols = 8
+    rows_per = [int(np.ceil(min(max_channels, m.shape[-1]) / cols)) for m in maps.values()]
+    fig = plt.figure(figsize=(cols * 1.2 + 2.6, 1.3 * (sum(rows_per) + len(maps)) + 0.5), dpi=100)
+    grid = fig.add_gridspec(sum(rows_per) + len(maps), cols + 2)
+    ax = fig.add_subplot(grid[0:3, 0:2])
+    ax.imshow(batch[0, :, :, 0], cmap="gray")
+    ax.set_title("model input")
+    ax.axis("off")
+    row = 0
+    for (name, m), nrows in zip(maps.items(), rows_per, strict=True):
+        title_ax = fig.add_subplot(grid[row, 2:])
+        title_ax.axis("off")
+        title_ax.text(0, 0.3, f"{name}: {m.shape[0]}x{m.shape[1]}, {m.shape[2]} channels", fontsize=11)
+        row += 1
+        for c in range(min(max_channels, m.shape[-1])):
+            a = fig.add_subplot(grid[row + c // cols, 2 + c % cols])
+            a.imshow(m[:, :, c], cmap="viridis")
+            a.axis("off")
+        row += nrows
+    return save(fig, path, tight=False)

@@ -1,4 +1,7 @@
-"""``fer-sdk predict VIDEO``: results written as they come, a progress line, a per-track summary."""
+"""``fer-sdk predict VIDEO``: results written as they come, a progress line, a per-track summary.
+
+:mod:`fer_sdk.cli.predict` hands a video here; ``fer-sdk timeline`` reads the results back (:func:`read_results`).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from fer_sdk.video import FrameResult, StreamProcessor, video_info
-
-VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"})
 
 
 class ResultWriter:
