@@ -17,13 +17,16 @@ from importlib.metadata import PackageNotFoundError, version
 from fer_sdk.drawing import annotate
 from fer_sdk.errors import (
     ComponentError,
+    ConfigError,
     DatasetError,
+    ExportError,
     FerSdkError,
     InvalidBoxError,
     InvalidImageError,
     MissingExtraError,
     ModelLoadError,
     PluginError,
+    PluginWarning,
     UnknownComponentError,
 )
 from fer_sdk.frame import Frame
@@ -45,10 +48,12 @@ __all__ = [
     "FERPLUS8",
     "Box",
     "ComponentError",
+    "ConfigError",
     "DatasetError",
     "EmotionClassifier",
     "EmotionPrediction",
     "EmotionRecognizer",
+    "ExportError",
     "FaceDetector",
     "FaceEmotion",
     "FerSdkError",
@@ -58,6 +63,7 @@ __all__ = [
     "MissingExtraError",
     "ModelLoadError",
     "PluginError",
+    "PluginWarning",
     "Preprocessor",
     "RecognizerOptions",
     "UnknownComponentError",

@@ -67,7 +67,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     import cv2
 
     from fer_sdk import EmotionRecognizer, FerSdkError, annotate
-    from fer_sdk.runtime import MissingDependencyError
+    from fer_sdk.errors import MissingExtraError
 
     try:
         rec = EmotionRecognizer(
@@ -110,7 +110,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             continue
         try:
             faces = rec.predict(img)
-        except MissingDependencyError:
+        except MissingExtraError:
             raise  # the same for every file: a usage error (exit 2)
         except FerSdkError as exc:
             print(f"fer-sdk: error: {path}: {exc}", file=sys.stderr)
@@ -138,11 +138,12 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 def _default_classifier() -> tuple[str | None, str]:
     """The classifier the default ``auto`` resolves to here, and why (None and the error when none can)."""
-    from fer_sdk.runtime import MissingDependencyError, choose_classifier
+    from fer_sdk.errors import MissingExtraError
+    from fer_sdk.runtime import choose_classifier
 
     try:
         choice = choose_classifier()
-    except MissingDependencyError as exc:
+    except MissingExtraError as exc:
         return None, str(exc)
     return choice.name, choice.reason
 

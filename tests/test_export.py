@@ -12,7 +12,8 @@ import pytest
 from fer_sdk import FerSdkError
 from fer_sdk.builtin.keras_cnn import KerasClassifier, sha256_file
 from fer_sdk.cli import main
-from fer_sdk.export import ExportError, export_model
+from fer_sdk.errors import ExportError
+from fer_sdk.export import export_model
 
 
 def test_bad_requests_are_refused_before_any_work(tmp_path: Path) -> None:

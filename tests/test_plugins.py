@@ -16,7 +16,8 @@ import pytest
 import fer_sdk
 from fer_sdk import EmotionRecognizer, PluginError, UnknownComponentError
 from fer_sdk.builtin.haar import HaarDetector
-from fer_sdk.plugins import ALLOWLIST_ENV, AUTOLOAD_ENV, PluginWarning, Registry
+from fer_sdk.errors import PluginWarning
+from fer_sdk.plugins import ALLOWLIST_ENV, AUTOLOAD_ENV, Registry
 
 PLUGIN_DIR = Path(__file__).parent / "fixtures" / "fer_sdk_testplugin"
 DIST = "fer-sdk-testplugin"
