@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from fer_sdk_fixtures import IMAGES
+from conftest import IMAGES
 
 import fer_sdk
 from fer_sdk import runtime
