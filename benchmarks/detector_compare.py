@@ -82,7 +82,7 @@ def _scaled(box: Box, sx: float, sy: float, dx: int, dy: int) -> Box:
 def example_sets() -> dict[str, list[tuple[np.ndarray, list[Box]]]]:
     """The example photos, the two-face frame and the 60-frame clip of the tests, with their faces."""
     astronaut, hopper = _read(IMAGES / "astronaut.png"), _read(IMAGES / "grace_hopper.jpg")
-    # tests/fer_sdk_fixtures.py's two_faces
+    # fer_sdk.testing.two_face_frame (not imported: fer_sdk.testing needs pytest)
     two = np.zeros((480, 640, 3), np.uint8)
     two[80:400, :320] = cv2.resize(astronaut, (320, 320))
     two[80:400, 320:] = cv2.resize(hopper[:560], (320, 350))[:320]

@@ -21,57 +21,12 @@ import sys
 from pathlib import Path
 
 import cv2
-import numpy as np
 
-from fer_sdk import FER7, EmotionRecognizer
+from fer_sdk import DatasetError, EmotionRecognizer
 from fer_sdk.train import TrainConfig, train
+from fer_sdk.train.sample import sample_fer2013, standin_fer2013
 
 IMAGE = Path(__file__).resolve().parent / "images" / "astronaut.png"
-SPLITS = {
-    "Training": 1.0,
-    "PublicTest": 0.25,
-}  # split name -> share of --per-class it gets
-
-
-def sample_fer2013(source: Path, dest: Path, per_class: int) -> None:
-    """Copy the first ``per_class`` images of each emotion (a quarter for PublicTest).
-
-    Args:
-        source: the FER2013 image-folder release (``<split>/<emotion>/*.jpg``).
-        dest: where the smaller copy is written, in the same layout.
-        per_class: training images per emotion.
-    """
-    for split, share in SPLITS.items():
-        for emotion in FER7:
-            files = sorted((source / split / emotion).glob("*.jpg"))[
-                : max(1, round(per_class * share))
-            ]
-            if not files:
-                raise SystemExit(
-                    f"no images in {source / split / emotion}: "
-                    f"is {source} the FER2013 image folders?"
-                )
-            (dest / split / emotion).mkdir(parents=True, exist_ok=True)
-            for f in files:
-                shutil.copyfile(f, dest / split / emotion / f.name)
-
-
-def generate_standins(dest: Path, per_class: int, seed: int = 0) -> None:
-    """Write 48x48 gray noise images, one brightness per emotion, in the FER2013 layout.
-
-    Args:
-        dest: the folder to fill (``<split>/<emotion>/*.png``).
-        per_class: training images per emotion.
-        seed: random seed, so runs are repeatable.
-    """
-    rng = np.random.default_rng(seed)
-    for split, share in SPLITS.items():
-        for k, emotion in enumerate(FER7):
-            folder = dest / split / emotion
-            folder.mkdir(parents=True, exist_ok=True)
-            for i in range(max(1, round(per_class * share))):
-                img = rng.integers(0, 60, (48, 48), dtype=np.uint8) + np.uint8(30 * k)
-                cv2.imwrite(str(folder / f"{i}.png"), img)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,10 +52,14 @@ def main(argv: list[str] | None = None) -> int:
     #    PublicTest/<emotion>/*.
     data = args.out.parent / f"{args.out.name}-data"
     shutil.rmtree(data, ignore_errors=True)
+    #    A quarter of --per-class goes to PublicTest (fer_sdk.train.sample).
     if args.data is not None:
-        sample_fer2013(args.data, data, args.per_class)
+        try:
+            sample_fer2013(args.data, data, args.per_class)
+        except DatasetError as exc:
+            raise SystemExit(str(exc)) from None
     else:
-        generate_standins(data, args.per_class)
+        standin_fer2013(data, args.per_class)
 
     # 2. Train. Every field of TrainConfig is also a flag of `fer-sdk train`.
     config = TrainConfig(

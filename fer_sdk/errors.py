@@ -1,8 +1,12 @@
-"""The fer_sdk error hierarchy.
+"""The fer_sdk error hierarchy, and the one warning category.
 
 Every error the SDK raises on purpose derives from :class:`FerSdkError`. Errors
 caused by what the caller passed in also derive from :class:`ValueError`, so
-generic ``except ValueError`` handlers keep working.
+generic ``except ValueError`` handlers keep working. A bad option or
+configuration value is a :class:`ConfigError`; inside a pydantic options model
+(``extra="forbid"``) its message reaches the caller in pydantic's
+``ValidationError``, which is a :class:`ValueError` as well. A broken plugin
+that is skipped rather than raised is reported with a :class:`PluginWarning`.
 
 Examples:
     >>> import fer_sdk
@@ -14,13 +18,16 @@ from __future__ import annotations
 
 __all__ = [
     "ComponentError",
+    "ConfigError",
     "DatasetError",
+    "ExportError",
     "FerSdkError",
+    "InvalidBoxError",
     "InvalidImageError",
     "MissingExtraError",
     "ModelLoadError",
-    "OptionsError",
     "PluginError",
+    "PluginWarning",
     "UnknownComponentError",
 ]
 
@@ -59,6 +66,22 @@ class ModelLoadError(FerSdkError):
     """Model weights or their metadata are missing, corrupt or do not match."""
 
 
+class ConfigError(FerSdkError, ValueError):
+    """An option or configuration value is invalid; the message names the option and what it accepts.
+
+    Examples:
+        >>> from fer_sdk.plugins import Registry
+        >>> Registry(autoload=False).infos("detector")
+        Traceback (most recent call last):
+        ...
+        fer_sdk.errors.ConfigError: unknown component kind 'detector'; use one of ['classifiers', ...]
+    """
+
+
+class ExportError(FerSdkError):
+    """A model could not be exported: a missing converter package, a bad target or a failed conversion."""
+
+
 class DatasetError(FerSdkError, ValueError):
     """A training or evaluation data set is missing or malformed."""
 
@@ -74,13 +97,5 @@ class MissingExtraError(FerSdkError, ImportError):
     """
 
 
-class OptionsError(FerSdkError, ValueError):
-    """Keyword options of :class:`~fer_sdk.EmotionRecognizer` are unknown or invalid; the message names each one.
-
-    Examples:
-        >>> from fer_sdk import EmotionRecognizer
-        >>> EmotionRecognizer(max_face=2)
-        Traceback (most recent call last):
-        ...
-        fer_sdk.errors.OptionsError: invalid EmotionRecognizer options {'max_face': 2}: max_face: Extra inputs ...
-    """
+class PluginWarning(UserWarning):
+    """A plugin was skipped because it is broken (failed to load, raised in a hook or clashed by name)."""

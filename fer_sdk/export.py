@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fer_sdk.builtin.keras_cnn import KerasClassifier
-from fer_sdk.errors import FerSdkError
+from fer_sdk.errors import ExportError
 from fer_sdk.preset import (
     DEFAULT_PRESET,
     METADATA_FILE,
@@ -48,7 +48,7 @@ from fer_sdk.preset import (
     sha256_file,
 )
 
-__all__ = ["FORMATS", "QUANTIZE", "ExportError", "export_in_place", "export_model"]
+__all__ = ["FORMATS", "QUANTIZE", "export_in_place", "export_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +61,6 @@ INPUT_NAME = "input"
 
 # metadata keys of the Keras model that describe the exported one as well
 _CARRIED = ("arch", "labels", "input_size", "channels", "preprocessing", "training_data")
-
-
-class ExportError(FerSdkError):
-    """A model could not be exported: a missing converter package, a bad target or a failed conversion."""
 
 
 def export_model(
@@ -178,7 +174,7 @@ def export_in_place(
     Raises:
         ExportError: the file exists (without ``overwrite``), the conversion
             failed or the LiteRT file does not give the Keras model's probabilities.
-        MissingDependencyError: TensorFlow is not installed.
+        MissingExtraError: TensorFlow is not installed.
 
     Examples:
         >>> export_in_place("fer_sdk/presets/fernet_fer7", overwrite=True)  # doctest: +SKIP

@@ -37,7 +37,7 @@ def parse_options(
     Raises ``error`` (:class:`~fer_sdk.ComponentError` by default) naming
     ``what`` and each offending option, for components that may be built
     directly as well as by name (:class:`~fer_sdk.EmotionRecognizer` checks its
-    own options this way, raising :class:`~fer_sdk.OptionsError`).
+    own options this way, raising :class:`~fer_sdk.ConfigError`).
 
     Examples:
         >>> from pydantic import BaseModel, ConfigDict

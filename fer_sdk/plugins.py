@@ -8,7 +8,7 @@ entry-point group. Two environment variables control autoloading:
 * ``FER_SDK_PLUGINS=name1,name2``: load only the entry points with these names.
 
 A plugin that fails to import or whose hook raises is skipped with a
-:class:`PluginWarning` that names it; the other components keep working.
+:class:`~fer_sdk.errors.PluginWarning` that names it; the other components keep working.
 
 Examples:
     >>> import fer_sdk
@@ -24,21 +24,20 @@ import os
 import re
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Literal
+from typing import Any
 
 import pluggy
 
 from fer_sdk import hookspecs
-from fer_sdk.errors import ComponentError, FerSdkError, PluginError, UnknownComponentError
+from fer_sdk.errors import ComponentError, ConfigError, FerSdkError, PluginError, PluginWarning, UnknownComponentError
 
 __all__ = [
     "ALLOWLIST_ENV",
     "AUTOLOAD_ENV",
     "ComponentInfo",
-    "PluginWarning",
     "Registry",
     "available_components",
     "get_registry",
@@ -49,7 +48,6 @@ AUTOLOAD_ENV = "FER_SDK_DISABLE_PLUGIN_AUTOLOAD"
 ALLOWLIST_ENV = "FER_SDK_PLUGINS"
 BUILTIN_PLUGIN = "fer_sdk.builtin"
 
-Kind = Literal["detectors", "preprocessors", "classifiers"]
 KINDS: dict[str, str] = {
     "detectors": "register_detectors",
     "preprocessors": "register_preprocessors",
@@ -64,10 +62,6 @@ PROJECT_PLUGINS: dict[str, dict[str, str]] = {
     "preprocessors": {"aligned": "fer-sdk-align"},
     "classifiers": {"litert-int8": "fer-sdk-litert"},
 }
-
-
-class PluginWarning(UserWarning):
-    """A plugin was skipped because it is broken."""
 
 
 @dataclass(frozen=True)
@@ -334,16 +328,10 @@ class Registry:
         """Every component, by kind, as JSON-friendly dicts."""
         return {kind: [info.as_dict() for info in self.infos(kind)] for kind in KINDS}
 
-    def plugins(self) -> Iterator[tuple[str, str]]:
-        """``(plugin name, distribution)`` of every loaded plugin."""
-        self._collect()
-        for name, _ in self._pm.list_name_plugin():
-            yield name, self._dists.get(name, name)
-
     @staticmethod
     def _check_kind(kind: str) -> None:
         if kind not in KINDS:
-            raise ValueError(f"unknown component kind {kind!r}; use one of {sorted(KINDS)}")
+            raise ConfigError(f"unknown component kind {kind!r}; use one of {sorted(KINDS)}")
 
 
 def _version(dist: str) -> str:

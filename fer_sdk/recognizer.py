@@ -11,7 +11,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from fer_sdk.decision import DECISION_HELP, DecisionRule
-from fer_sdk.errors import ComponentError, FerSdkError, InvalidBoxError, InvalidImageError, OptionsError
+from fer_sdk.errors import ComponentError, ConfigError, FerSdkError, InvalidBoxError, InvalidImageError
 from fer_sdk.frame import Frame
 from fer_sdk.interfaces import EmotionClassifier, FaceDetector, Preprocessor, parse_options
 from fer_sdk.plugins import Registry, get_registry
@@ -26,7 +26,7 @@ DEFAULT_CLASSIFIER = AUTO  # resolved by fer_sdk.runtime.choose_classifier: lite
 
 
 class RecognizerOptions(BaseModel):
-    """Keyword options of :class:`EmotionRecognizer` (unknown keys are errors: :class:`~fer_sdk.OptionsError`).
+    """Keyword options of :class:`EmotionRecognizer` (unknown keys are errors: :class:`~fer_sdk.ConfigError`).
 
     Examples:
         >>> from fer_sdk import EmotionRecognizer
@@ -75,7 +75,7 @@ class EmotionRecognizer:
         **options: see :class:`RecognizerOptions`.
 
     Raises:
-        OptionsError: an unknown or invalid keyword option (the message names it).
+        ConfigError: an unknown or invalid keyword option (the message names it).
 
     Examples:
         >>> import cv2
@@ -95,7 +95,7 @@ class EmotionRecognizer:
         registry: Registry | None = None,
         **options: Any,
     ) -> None:
-        self.options = parse_options(RecognizerOptions, options, "EmotionRecognizer", OptionsError)
+        self.options = parse_options(RecognizerOptions, options, "EmotionRecognizer", ConfigError)
         self._registry = registry or get_registry()
         self._names: dict[str, str] = {}
         self.classifier: EmotionClassifier = self._resolve_classifier(classifier)

@@ -56,7 +56,6 @@ __all__ = [
     "AUTO",
     "CLASSIFIER_ENV",
     "ClassifierSpec",
-    "MissingDependencyError",
     "RuntimeChoice",
     "choose_classifier",
     "gpu_visible",
@@ -71,10 +70,6 @@ AUTO = "auto"
 CLASSIFIER_ENV = "FER_SDK_CLASSIFIER"
 TENSORFLOW_EXTRA = "pip install 'fer_sdk[tensorflow]'"
 _warned_fallback = False
-
-
-MissingDependencyError = MissingExtraError
-"""A feature needs a package that is not installed: :class:`fer_sdk.errors.MissingExtraError`, by its older name."""
 
 
 @dataclass(frozen=True)
@@ -113,13 +108,13 @@ def tensorflow_installed() -> bool:
 
 
 def require_tensorflow(what: str) -> None:
-    """Raise :class:`MissingDependencyError` naming ``what`` and the extra to install when TensorFlow is missing.
+    """Raise :class:`MissingExtraError` naming ``what`` and the extra to install when TensorFlow is missing.
 
     Examples:
         >>> require_tensorflow("training") if tensorflow_installed() else None
     """
     if not tensorflow_installed():
-        raise MissingDependencyError(
+        raise MissingExtraError(
             f"{what} needs TensorFlow and Keras, which the plain install leaves out: {TENSORFLOW_EXTRA} "
             "(or 'fer_sdk[gpu]' for NVIDIA GPUs)"
         )
@@ -173,7 +168,7 @@ def choose_classifier(options: Mapping[str, Any] | None = None) -> RuntimeChoice
     """The classifier the default ``"auto"`` runs, for these classifier options (rules in the module doc).
 
     Raises:
-        MissingDependencyError: neither LiteRT nor TensorFlow is installed.
+        MissingExtraError: neither LiteRT nor TensorFlow is installed.
 
     Examples:
         >>> choose_classifier({"precision": "float32"})
@@ -206,7 +201,7 @@ def choose_classifier(options: Mapping[str, Any] | None = None) -> RuntimeChoice
                 "classifier runs the model on TensorFlow, which starts slower and uses more memory"
             )
         return RuntimeChoice("keras", "LiteRT is not installed")
-    raise MissingDependencyError(
+    raise MissingExtraError(
         "the default classifier needs a runtime for the model: pip install ai-edge-litert (part of the plain "
         f"install where it has a wheel) or {TENSORFLOW_EXTRA}"
     )

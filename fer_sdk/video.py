@@ -11,7 +11,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fer_sdk._quiet import dependency_output
-from fer_sdk.errors import FerSdkError, InvalidImageError
+from fer_sdk.errors import ConfigError, FerSdkError, InvalidImageError
 from fer_sdk.frame import Frame
 from fer_sdk.results import Box, EmotionPrediction, FaceEmotion, clip_box, largest_first
 
@@ -91,9 +91,9 @@ class StreamOptions(BaseModel):
     @model_validator(mode="after")
     def _smoothing_needs_tracks(self) -> StreamOptions:
         if self.smoothing != "none" and not self.track:
-            raise ValueError("smoothing works per track: it needs track=True")
+            raise ConfigError("smoothing works per track: it needs track=True")
         if self.detect_every > 1 and not self.track:
-            raise ValueError("detect_every > 1 searches around tracked faces: it needs track=True")
+            raise ConfigError("detect_every > 1 searches around tracked faces: it needs track=True")
         return self
 
 

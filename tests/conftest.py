@@ -1,4 +1,7 @@
-"""Shared fixtures: real photos shipped in examples/, the FER2013 folder when present, one recognizer."""
+"""Shared fixtures: real photos shipped in examples/, the FER2013 folder when present, one recognizer.
+
+The photo and data set fixtures are fer_sdk.testing's, the ones plugin test suites use as well.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fer_sdk_fixtures import DATA_ENV, IMAGES, ROOT, astronaut, fer2013, fer2013_root, hopper, two_faces
+
+from fer_sdk.testing import DATA_ENV, astronaut, fer2013, fer2013_root, hopper, two_faces
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGES = ROOT / "examples" / "images"
 
 __all__ = ["DATA_ENV", "IMAGES", "ROOT", "astronaut", "fer2013", "fer2013_root", "hopper", "two_faces", "write_video"]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+
 from conftest import IMAGES
 
 
@@ -74,6 +75,7 @@ def test_plugins_json() -> None:
     assert all({"name", "distribution"} <= set(c) for kind in comps.values() for c in kind)
 
 
+@pytest.mark.dataset
 def test_evaluate_json_tta_and_pictures(tmp_path: Path, fer2013: Path) -> None:
     png, bars = tmp_path / "confusion.png", tmp_path / "per-class.png"
     res = fer_sdk(

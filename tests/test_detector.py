@@ -37,6 +37,7 @@ def test_coarse_octave_matches_one_search_on_large_faces(hopper: np.ndarray) -> 
     assert two.iou(one) >= 0.7, (one, two)
 
 
+@pytest.mark.dataset
 def test_coarse_octave_keeps_recall_on_pasted_fer2013_faces(fer2013, astronaut: np.ndarray) -> None:  # type: ignore[no-untyped-def]
     from fer_sdk.datasets import load_image_folders
 

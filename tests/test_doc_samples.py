@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
 import pytest
 import yaml
-from conftest import fer2013_root
 from test_ferplus import make_ferplus
+
+from conftest import fer2013_root
+from fer_sdk.train.sample import sample_fer2013, standin_fer2013
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -98,21 +99,10 @@ def run_snippet(name: str, cwd: Path, env: dict[str, str] | None = None, timeout
     return outputs
 
 
-def small_fer2013(dest: Path, train: int = 12, test: int = 3) -> Path:
+def small_fer2013(dest: Path) -> Path:
     """A small data set in the FER2013 image-folder layout: a sample of the real one when present, else noise."""
     real = fer2013_root()
-    rng = np.random.default_rng(0)
-    for split, n in (("Training", train), ("PublicTest", test)):
-        for k, emotion in enumerate(FER7):
-            folder = dest / split / emotion
-            folder.mkdir(parents=True)
-            if real is not None:
-                for f in sorted((real / split / emotion).glob("*.jpg"))[:n]:
-                    shutil.copyfile(f, folder / f.name)
-            else:
-                for i in range(n):
-                    cv2.imwrite(str(folder / f"{i}.png"), rng.integers(0, 60, (48, 48), dtype=np.uint8) + 30 * k)
-    return dest
+    return sample_fer2013(real, dest, 12) if real is not None else standin_fer2013(dest, 12)
 
 
 @pytest.fixture()

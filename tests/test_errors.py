@@ -10,10 +10,10 @@ import pytest
 import fer_sdk
 from fer_sdk import (
     ComponentError,
+    ConfigError,
     EmotionRecognizer,
     FerSdkError,
     InvalidImageError,
-    OptionsError,
     UnknownComponentError,
 )
 
@@ -81,11 +81,11 @@ def test_unknown_component_lists_available_names(slot: str) -> None:
 
 
 def test_option_typos_fail_loudly() -> None:
-    with pytest.raises(OptionsError, match="detector_optons") as err:
+    with pytest.raises(ConfigError, match="detector_optons") as err:
         EmotionRecognizer(detector_optons={})
     assert isinstance(err.value, FerSdkError) and isinstance(err.value, ValueError)
     assert "Extra inputs are not permitted" in str(err.value)
-    with pytest.raises(OptionsError, match="max_faces"):
+    with pytest.raises(ConfigError, match="max_faces"):
         EmotionRecognizer(max_faces=0)
     with pytest.raises(ComponentError, match="min_neighbours"):
         EmotionRecognizer(detector_options={"min_neighbours": 3})
@@ -97,15 +97,40 @@ def test_missing_model_folder_is_a_model_load_error(tmp_path: Any) -> None:
 
 
 def test_error_hierarchy_is_exported() -> None:
-    for name in (
+    names = (
         "InvalidImageError",
+        "InvalidBoxError",
         "UnknownComponentError",
         "PluginError",
         "ComponentError",
         "ModelLoadError",
-        "OptionsError",
-    ):
+        "DatasetError",
+        "ConfigError",
+        "ExportError",
+        "MissingExtraError",
+    )
+    for name in names:
         assert issubclass(getattr(fer_sdk, name), FerSdkError)
+        assert getattr(fer_sdk, name) is getattr(fer_sdk.errors, name)  # one home: fer_sdk.errors
+    assert issubclass(fer_sdk.PluginWarning, UserWarning)
+    assert issubclass(fer_sdk.ConfigError, ValueError)
+
+
+def test_bad_configuration_values_are_config_errors() -> None:
+    from fer_sdk.plugins import Registry
+    from fer_sdk.train.archs import build
+    from fer_sdk.train.config import TrainConfig
+    from fer_sdk.video import StreamOptions
+
+    with pytest.raises(fer_sdk.ConfigError, match="unknown component kind 'detector'"):
+        Registry(autoload=False).infos("detector")
+    with pytest.raises(fer_sdk.ConfigError, match="unknown architecture 'no-such-arch'"):
+        build("no-such-arch", (48, 48, 1), 7)
+    # inside a pydantic options model the same message reaches the caller in pydantic's ValidationError
+    with pytest.raises(ValueError, match="smoothing works per track"):
+        StreamOptions(smoothing="ema", track=False)
+    with pytest.raises(ValueError, match="average_of and ensemble_of train nothing"):
+        TrainConfig(data="fer2013", average_of=["a", "b"], teacher=["c"])
 
 
 class _Plugin:

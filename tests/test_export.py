@@ -12,7 +12,8 @@ import pytest
 from fer_sdk import FerSdkError
 from fer_sdk.builtin.keras_cnn import KerasClassifier
 from fer_sdk.cli import main
-from fer_sdk.export import ExportError, export_model
+from fer_sdk.errors import ExportError
+from fer_sdk.export import export_model
 from fer_sdk.preset import sha256_file
 
 

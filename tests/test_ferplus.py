@@ -11,8 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from fer_sdk_fixtures import ROOT
 
+from conftest import ROOT
 from fer_sdk import DatasetError, EmotionRecognizer, ModelLoadError
 from fer_sdk.builtin.keras_cnn import KerasClassifier
 from fer_sdk.datasets import read_ferplus, read_ferplus_csv

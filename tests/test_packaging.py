@@ -11,6 +11,7 @@ import cv2
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+PRESET_FILES = ("model.keras", "model.tflite", "metadata.json")
 
 
 @pytest.mark.slow
@@ -32,15 +33,18 @@ def test_wheel_contains_weights_metadata_and_py_typed(tmp_path: Path) -> None:
     )
     wheel = next(tmp_path.glob("fer_sdk-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
+    presets = [p.name for p in (ROOT / "fer_sdk" / "presets").iterdir() if (p / "metadata.json").is_file()]
+    assert "fernet_fer7" in presets
     for needed in (
-        "fer_sdk/presets/fernet_fer7/model.keras",
-        "fer_sdk/presets/fernet_fer7/metadata.json",
+        *(f"fer_sdk/presets/{preset}/{file}" for preset in presets for file in PRESET_FILES),
         "fer_sdk/py.typed",
         "fer_sdk/hookspecs.py",
         "fer_sdk/train/recipes/fernet_fer7.yaml",
     ):
         assert needed in names, needed
     assert not any(n.endswith((".jpg", ".h5")) or "checkpoints" in n for n in names)
+    # the fer_sdk package and the wheel's metadata, nothing else (no benchmarks/, tests/, examples/)
+    assert {n.split("/")[0] for n in names} == {"fer_sdk", wheel.name.split("-py")[0] + ".dist-info"}
 
 
 def test_installed_opencv_has_a_working_haar_cascade() -> None:

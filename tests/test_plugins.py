@@ -1,8 +1,13 @@
-"""The plugin system, proven with a real throwaway distribution installed through pip."""
+"""The plugin system, proven with a throwaway distribution found through its entry points.
+
+The distribution (tests/fixtures/fer_sdk_testplugin) is made visible with fer_sdk.testing.plugin_distribution:
+the dist-info pip would write, without running pip. The one test that pip-installs a plugin is the plugin
+tutorial's (tests/test_doc_samples.py).
+"""
 
 from __future__ import annotations
 
-import importlib
+import os
 import subprocess
 import sys
 import textwrap
@@ -16,26 +21,25 @@ import pytest
 import fer_sdk
 from fer_sdk import EmotionRecognizer, PluginError, UnknownComponentError
 from fer_sdk.builtin.haar import HaarDetector
-from fer_sdk.plugins import ALLOWLIST_ENV, AUTOLOAD_ENV, PluginWarning, Registry
+from fer_sdk.errors import PluginWarning
+from fer_sdk.plugins import ALLOWLIST_ENV, AUTOLOAD_ENV, Registry
+from fer_sdk.testing import plugin_distribution
 
-PLUGIN_DIR = Path(__file__).parent / "fixtures" / "fer_sdk_testplugin"
+PLUGIN_SRC = Path(__file__).parent / "fixtures" / "fer_sdk_testplugin" / "src"
 DIST = "fer-sdk-testplugin"
-
-
-def _pip(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *args], check=True)
+# three plugins: a working one, one that fails to import, one whose hook raises
+ENTRY_POINTS = {
+    "testplugin": "fer_sdk_testplugin",
+    "testplugin_broken_import": "fer_sdk_testplugin.broken",
+    "testplugin_broken_hook": "fer_sdk_testplugin.raises",
+}
 
 
 @pytest.fixture(scope="module")
-def installed_plugin() -> Iterator[None]:
-    """pip-install the throwaway plugin distribution for this module, and uninstall it afterwards."""
-    _pip("install", "--no-deps", "--no-build-isolation", str(PLUGIN_DIR))
-    importlib.invalidate_caches()
-    try:
-        yield
-    finally:
-        _pip("uninstall", "-y", DIST)
-        importlib.invalidate_caches()
+def installed_plugin() -> Iterator[Path]:
+    """The throwaway plugin distribution, visible to entry-point discovery for this module; yields its folder."""
+    with plugin_distribution(DIST, "0.0.1", ENTRY_POINTS, source=PLUGIN_SRC) as where:
+        yield where
 
 
 def _fresh_registry() -> tuple[Registry, list[str]]:
@@ -46,7 +50,7 @@ def _fresh_registry() -> tuple[Registry, list[str]]:
     return registry, [str(w.message) for w in caught if issubclass(w.category, PluginWarning)]
 
 
-def test_plugin_found_through_its_entry_point_and_used_by_name(installed_plugin: None, astronaut: np.ndarray) -> None:
+def test_plugin_found_through_its_entry_point_and_used_by_name(installed_plugin: Path, astronaut: np.ndarray) -> None:
     registry, _ = _fresh_registry()
     detectors = {d["name"]: d for d in registry.available()["detectors"]}
     assert detectors["centre"]["distribution"] == f"{DIST} 0.0.1"
@@ -65,20 +69,20 @@ def test_plugin_found_through_its_entry_point_and_used_by_name(installed_plugin:
     assert rec.predict(astronaut)[0].emotion == "surprise"
 
 
-def test_plugin_options_are_passed_to_the_factory(installed_plugin: None, astronaut: np.ndarray) -> None:
+def test_plugin_options_are_passed_to_the_factory(installed_plugin: Path, astronaut: np.ndarray) -> None:
     registry, _ = _fresh_registry()
     rec = EmotionRecognizer(detector="centre", detector_options={"fraction": 0.25}, registry=registry)
     assert rec.detect(astronaut)[0].w == 128
 
 
-def test_broken_plugins_warn_by_name_and_break_nothing(installed_plugin: None, astronaut: np.ndarray) -> None:
+def test_broken_plugins_warn_by_name_and_break_nothing(installed_plugin: Path, astronaut: np.ndarray) -> None:
     registry, messages = _fresh_registry()
     assert any("testplugin_broken_import" in m and "failed to load" in m for m in messages), messages
     assert any("testplugin_broken_hook" in m and "broken on purpose" in m for m in messages), messages
     assert EmotionRecognizer(registry=registry).detect(astronaut)
 
 
-def test_autoload_can_be_switched_off(installed_plugin: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_autoload_can_be_switched_off(installed_plugin: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(AUTOLOAD_ENV, "1")
     registry, messages = _fresh_registry()
     assert messages == []
@@ -86,14 +90,14 @@ def test_autoload_can_be_switched_off(installed_plugin: None, monkeypatch: pytes
         EmotionRecognizer(detector="centre", registry=registry)
 
 
-def test_autoload_allow_list(installed_plugin: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_autoload_allow_list(installed_plugin: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ALLOWLIST_ENV, "testplugin")
     registry, messages = _fresh_registry()
     assert messages == []
     assert "centre" in {d["name"] for d in registry.available()["detectors"]}
 
 
-def test_two_plugins_claiming_one_name_is_an_error_naming_both(installed_plugin: None) -> None:
+def test_two_plugins_claiming_one_name_is_an_error_naming_both(installed_plugin: Path) -> None:
     class Impostor:
         @fer_sdk.hookimpl
         def register_detectors(self, register):  # type: ignore[no-untyped-def]
@@ -111,9 +115,14 @@ def test_two_plugins_claiming_one_name_is_an_error_naming_both(installed_plugin:
     assert EmotionRecognizer(detector="haar", registry=registry)  # the rest keeps working
 
 
-def test_cli_lists_the_plugin(installed_plugin: None) -> None:
+def test_cli_lists_the_plugin(installed_plugin: Path) -> None:
+    path = os.pathsep.join([str(installed_plugin), str(PLUGIN_SRC), os.environ.get("PYTHONPATH", "")])
     out = subprocess.run(
-        [sys.executable, "-m", "fer_sdk", "plugins"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "fer_sdk", "plugins"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": path},
     ).stdout
     assert "centre" in out and DIST in out and "haar" in out
 

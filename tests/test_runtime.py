@@ -18,13 +18,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from fer_sdk_fixtures import IMAGES
 
 import fer_sdk
+from conftest import IMAGES
 from fer_sdk import runtime
 from fer_sdk.builtin.keras_cnn import KerasClassifier
 from fer_sdk.builtin.litert import LiteRTClassifier, litert_installed
-from fer_sdk.runtime import MissingDependencyError, choose_classifier
+from fer_sdk.errors import MissingExtraError
+from fer_sdk.runtime import choose_classifier
 
 PRESET = Path(str(resources.files("fer_sdk.presets") / "fernet_fer7"))
 BLOCK_TF = "import sys; sys.modules.update(tensorflow=None, keras=None); "
@@ -95,7 +96,7 @@ def test_fallback_to_tensorflow_logs_once(cpu_only: None, monkeypatch: pytest.Mo
 def test_neither_runtime_installed_is_a_clear_error(cpu_only: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("fer_sdk.builtin.litert.litert_installed", lambda: False)
     monkeypatch.setattr(runtime, "tensorflow_installed", lambda: False)
-    with pytest.raises(MissingDependencyError, match=r"pip install ai-edge-litert .* 'fer_sdk\[tensorflow\]'"):
+    with pytest.raises(MissingExtraError, match=r"pip install ai-edge-litert .* 'fer_sdk\[tensorflow\]'"):
         fer_sdk.EmotionRecognizer()
 
 

@@ -15,7 +15,7 @@ from fer_sdk.batch.progress import BatchProgress
 from fer_sdk.batch.sources import expand_sources
 from fer_sdk.batch.store import DatasetStore
 from fer_sdk.batch.work import BatchOptions, make_recognizer
-from fer_sdk.errors import FerSdkError
+from fer_sdk.errors import ConfigError, FerSdkError
 
 __all__ = ["BatchReport", "run_batch"]
 
@@ -134,6 +134,7 @@ def run_batch(
         A :class:`BatchReport`.
 
     Raises:
+        ConfigError: an unknown engine or format, ray options with the local engine, sizes below 1.
         FerSdkError: nothing to process, an output folder of another run, a missing
             extra, an unknown component.
 
@@ -144,16 +145,16 @@ def run_batch(
         (2, 2, 2)
     """
     if engine not in ("local", "ray"):
-        raise FerSdkError(f"engine must be 'local' or 'ray', got {engine!r}")
+        raise ConfigError(f"engine must be 'local' or 'ray', got {engine!r}")
     if format not in ("parquet", "jsonl"):
-        raise FerSdkError(f"format must be 'parquet' or 'jsonl', got {format!r}")
+        raise ConfigError(f"format must be 'parquet' or 'jsonl', got {format!r}")
     if engine == "local" and (address is not None or workers is not None or gpus_per_worker):
-        raise FerSdkError("address, workers and GPUs per worker are options of the ray engine (engine='ray')")
+        raise ConfigError("address, workers and GPUs per worker are options of the ray engine (engine='ray')")
     for name, value in (("chunk_size", chunk_size), ("batch_size", batch_size), ("workers", workers or 1)):
         if value < 1:
-            raise FerSdkError(f"{name} must be at least 1, got {value}")
+            raise ConfigError(f"{name} must be at least 1, got {value}")
     if cpus_per_worker <= 0 or gpus_per_worker < 0:
-        raise FerSdkError(
+        raise ConfigError(
             f"cpus_per_worker must be > 0 and gpus_per_worker >= 0, got {cpus_per_worker}, {gpus_per_worker}"
         )
     opts = BatchOptions.model_validate(options)

@@ -17,11 +17,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _default_classifier() -> tuple[str | None, str]:
     """The classifier the default ``auto`` resolves to here, and why (None and the error when none can)."""
-    from fer_sdk.runtime import MissingDependencyError, choose_classifier
+    from fer_sdk.errors import MissingExtraError
+    from fer_sdk.runtime import choose_classifier
 
     try:
         choice = choose_classifier()
-    except MissingDependencyError as exc:
+    except MissingExtraError as exc:
         return None, str(exc)
     return choice.name, choice.reason
 

@@ -51,8 +51,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     import cv2
 
     from fer_sdk import EmotionRecognizer, FerSdkError, annotate
+    from fer_sdk.errors import MissingExtraError
     from fer_sdk.frame import read_image
-    from fer_sdk.runtime import MissingDependencyError
     from fer_sdk.video import VIDEO_SUFFIXES
 
     try:
@@ -96,7 +96,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             continue
         try:
             faces = rec.predict(img)
-        except MissingDependencyError:
+        except MissingExtraError:
             raise  # the same for every file: a usage error (exit 2)
         except FerSdkError as exc:
             print(f"fer-sdk: error: {path}: {exc}", file=sys.stderr)

@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from fer_sdk.errors import ConfigError
+
 if TYPE_CHECKING:
     import keras
 
@@ -32,7 +34,7 @@ def register_arch(name: str) -> Callable[[ArchBuilder], ArchBuilder]:
 
     def deco(builder: ArchBuilder) -> ArchBuilder:
         if name in ARCHS:
-            raise ValueError(f"architecture {name!r} is already registered")
+            raise ConfigError(f"architecture {name!r} is already registered")
         ARCHS[name] = builder
         return builder
 
@@ -44,7 +46,7 @@ def build(name: str, input_shape: tuple[int, int, int], n_classes: int) -> keras
     try:
         builder = ARCHS[name]
     except KeyError:
-        raise ValueError(f"unknown architecture {name!r}; available: {sorted(ARCHS)}") from None
+        raise ConfigError(f"unknown architecture {name!r}; available: {sorted(ARCHS)}") from None
     return builder(input_shape, n_classes)
 
 

@@ -97,7 +97,7 @@ def warp(images: Any, *, rotation: float = 0.0, zoom: float = 1.0, shift: tuple[
 
     Bilinear interpolation, borders filled by reflection: what training applies with
     random parameters, here with fixed ones (to measure how a model takes warped faces,
-    see ``benchmarks/warped_faces.py``).
+    see ``benchmarks/experiments/warped_faces.py``).
 
     Args:
         images: float images in ``[0, 1]``.

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from fer_sdk.errors import ConfigError
 from fer_sdk.labels import SCHEMES
 from fer_sdk.train.augment import AugmentConfig
 
@@ -210,12 +211,12 @@ class TrainConfig(BaseModel):
     def _one_source(self) -> TrainConfig:
         sources = [name for name in ("init_from", "average_of", "ensemble_of") if getattr(self, name)]
         if len(sources) > 1:
-            raise ValueError(
+            raise ConfigError(
                 f"{' and '.join(sources)} are all set: average_of and ensemble_of train nothing, "
                 "and each takes its own models, so set only one of them"
             )
         if self.teacher and (self.average_of or self.ensemble_of):
-            raise ValueError("teacher distils into a model being trained: average_of and ensemble_of train nothing")
+            raise ConfigError("teacher distils into a model being trained: average_of and ensemble_of train nothing")
         return self
 
     @classmethod
@@ -230,7 +231,7 @@ class TrainConfig(BaseModel):
         else:
             raw = json.loads(text)
         if not isinstance(raw, dict):
-            raise ValueError(f"{path}: a config file must hold a mapping, got {type(raw).__name__}")
+            raise ConfigError(f"{path}: a config file must hold a mapping, got {type(raw).__name__}")
         raw.update(overrides)
         return cls.model_validate(raw)
 

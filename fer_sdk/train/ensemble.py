@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from fer_sdk.errors import ConfigError
+
 
 def ensemble(models: Sequence[Any], name: str = "ensemble") -> Any:
     """One Keras model whose output is the mean of the outputs of ``models``.
@@ -30,7 +32,7 @@ def ensemble(models: Sequence[Any], name: str = "ensemble") -> Any:
     outputs (probabilities, each with its own softmax).
 
     Raises:
-        ValueError: fewer than two models, or members with different input or output shapes.
+        ConfigError: fewer than two models, or members with different input or output shapes.
 
     Examples:
         >>> import keras, numpy as np
@@ -49,11 +51,11 @@ def ensemble(models: Sequence[Any], name: str = "ensemble") -> Any:
     import keras
 
     if len(models) < 2:
-        raise ValueError(f"an ensemble needs two or more models, got {len(models)}")
+        raise ConfigError(f"an ensemble needs two or more models, got {len(models)}")
     in_shape, out_shape = tuple(models[0].input_shape[1:]), tuple(models[0].output_shape[1:])
     for i, model in enumerate(models[1:], start=2):
         if tuple(model.input_shape[1:]) != in_shape or tuple(model.output_shape[1:]) != out_shape:
-            raise ValueError(
+            raise ConfigError(
                 f"member {i} maps {tuple(model.input_shape[1:])} to {tuple(model.output_shape[1:])}, "
                 f"member 1 maps {in_shape} to {out_shape}"
             )

@@ -13,6 +13,7 @@ import fer_sdk
 from fer_sdk import Box, EmotionRecognizer, Frame
 from fer_sdk.builtin.keras_cnn import KerasClassifier
 from fer_sdk.builtin.preprocess import StandardPreprocessor
+from fer_sdk.testing import check_preprocessor
 
 pytest.importorskip("fer_sdk_align", reason="install the plugin first: pip install plugins/fer-sdk-align")
 
@@ -43,6 +44,11 @@ def test_defaults_are_the_bundled_models_preprocessing() -> None:
     assert declared.pop("name") == "standard"
     assert AlignedPreprocessor().options.model_dump() == declared
     assert AlignedPreprocessor.for_classifier(KerasClassifier()).options.model_dump() == declared
+
+
+def test_keeps_the_preprocessor_contract(astronaut: np.ndarray) -> None:
+    plain = FACE.model_copy(update={"landmarks": None})
+    assert check_preprocessor(AlignedPreprocessor(), astronaut, [FACE, plain]).shape == (2, 48, 48, 1)
 
 
 @pytest.mark.parametrize("options", [{}, {"size": 64, "scale": "standardize", "margin": 0.1}, {"scale": "none"}])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import subprocess
 import sys
 import threading
@@ -16,14 +15,13 @@ import fer_sdk
 from fer_sdk import Box, EmotionRecognizer, Frame
 from fer_sdk.builtin.preprocess import StandardPreprocessor
 from fer_sdk.errors import ModelLoadError
+from fer_sdk.testing import ASTRONAUT_FACE, check_detector, paste_face, rotate
+from fer_sdk.testing import eye_tilt as tilt
 
 pytest.importorskip("fer_sdk_blazeface", reason="install the plugin first: pip install plugins/fer-sdk-blazeface")
 
 from fer_sdk_blazeface import LANDMARKS, MODELS, BlazeFaceDetector
 from fer_sdk_blazeface.detector import check_sha256, model_bytes
-
-# The astronaut's face in examples/images/astronaut.png (Haar's box, checked by the core tests).
-ASTRONAUT_FACE = Box(x=174, y=64, w=99, h=100)
 
 
 @pytest.fixture(scope="module")
@@ -34,33 +32,6 @@ def detector() -> BlazeFaceDetector:
 @pytest.fixture(scope="module")
 def rec() -> EmotionRecognizer:
     return EmotionRecognizer(detector="blazeface")
-
-
-def rotate(img: np.ndarray, centre: tuple[float, float], angle: float) -> np.ndarray:
-    """``img`` rotated by ``angle`` degrees (counter-clockwise) about ``centre``, borders mirrored."""
-    turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
-    return cv2.warpAffine(img, turn, (img.shape[1], img.shape[0]), borderMode=cv2.BORDER_REFLECT)
-
-
-def tilt(box: Box) -> float:
-    assert box.landmarks is not None
-    (lx, ly), (rx, ry) = box.landmarks["left_eye"], box.landmarks["right_eye"]
-    return math.degrees(math.atan2(ry - ly, rx - lx))
-
-
-def pasted(astronaut: np.ndarray, size: int, at: tuple[int, int] = (300, 200)) -> tuple[np.ndarray, Box]:
-    """A 640x480 grey frame with the astronaut's head (her photo, scaled so that her face is ``size``
-    pixels wide) placed with the face's top-left corner at ``at``; and where her face is."""
-    scale = size / ASTRONAUT_FACE.w
-    x1, y1 = max(0, ASTRONAUT_FACE.x - 60), max(0, ASTRONAUT_FACE.y - 50)  # the head with some context
-    x2, y2 = ASTRONAUT_FACE.x + ASTRONAUT_FACE.w + 60, ASTRONAUT_FACE.y + ASTRONAUT_FACE.h + 60
-    head = cv2.resize(astronaut[y1:y2, x1:x2], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    frame = np.full((480, 640, 3), 90, np.uint8)
-    x0, y0 = at[0] - round((ASTRONAUT_FACE.x - x1) * scale), at[1] - round((ASTRONAUT_FACE.y - y1) * scale)
-    fx1, fy1 = max(0, x0), max(0, y0)  # the part of the head inside the frame
-    fx2, fy2 = min(640, x0 + head.shape[1]), min(480, y0 + head.shape[0])
-    frame[fy1:fy2, fx1:fx2] = head[fy1 - y0 : fy2 - y0, fx1 - x0 : fx2 - x0]
-    return frame, Box(x=at[0], y=at[1], w=size, h=round(ASTRONAUT_FACE.h * scale))
 
 
 def test_listed_by_the_cli_with_its_distribution() -> None:
@@ -91,6 +62,10 @@ def test_the_bundled_models_are_mediapipes_and_checked(tmp_path: Path) -> None:
     models = Path(sys.modules["fer_sdk_blazeface"].__file__ or "").parent / "models"
     assert "Apache License" in (models / "LICENSE").read_text()
     assert "mediapipe" in (models / "NOTICE").read_text()
+
+
+def test_keeps_the_detector_contract(detector: BlazeFaceDetector, two_faces: np.ndarray) -> None:
+    assert len(check_detector(detector, two_faces)) == 2
 
 
 def test_used_by_name_on_real_photos(rec: EmotionRecognizer, astronaut: np.ndarray, hopper: np.ndarray) -> None:
@@ -129,7 +104,7 @@ def test_landmarks_on_an_upright_face(name: str, model: str, request: pytest.Fix
 
 @pytest.mark.parametrize("size", [24, 32, 48, 80, 160, 320])
 def test_faces_of_every_size_from_24_pixels(astronaut: np.ndarray, size: int) -> None:
-    frame, face = pasted(astronaut, size, at=(320 - size // 2, 240 - size // 2))
+    frame, face = paste_face(astronaut, ASTRONAUT_FACE, size, at=(320 - size // 2, 240 - size // 2))
     det = BlazeFaceDetector(min_size=24) if size < 48 else BlazeFaceDetector()
     boxes = det(frame)
     assert len(boxes) == 1, boxes
@@ -137,7 +112,7 @@ def test_faces_of_every_size_from_24_pixels(astronaut: np.ndarray, size: int) ->
 
 
 def test_min_size_sets_the_finest_pass(astronaut: np.ndarray) -> None:
-    frame, _ = pasted(astronaut, 48)
+    frame, _ = paste_face(astronaut, ASTRONAUT_FACE, 48)
     assert len(BlazeFaceDetector(min_size=48)(frame)) == 1
     assert BlazeFaceDetector(min_size=200)(frame) == []  # one pass, on a fifth of the frame: 10 pixels of face
     passes = [BlazeFaceDetector(min_size=m).plan(640, 480) for m in (24, 48, 120, 480)]
@@ -148,7 +123,7 @@ def test_min_size_sets_the_finest_pass(astronaut: np.ndarray) -> None:
 
 
 def test_boxes_well_below_min_size_are_dropped(astronaut: np.ndarray) -> None:
-    frame, _ = pasted(astronaut, 40)
+    frame, _ = paste_face(astronaut, ASTRONAUT_FACE, 40)
     [box] = BlazeFaceDetector(min_size=48, min_box_ratio=0.0)(frame)
     side = max(box.w, box.h)
     assert side + 2 < 48

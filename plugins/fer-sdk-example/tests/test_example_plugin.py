@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
 import fer_sdk
-
-ASTRONAUT = Path(__file__).resolve().parents[3] / "examples" / "images" / "astronaut.png"
+from fer_sdk.testing import check_detector
 
 pytest.importorskip("fer_sdk_example", reason="install the plugin first: pip install plugins/fer-sdk-example")
+
+from fer_sdk_example import WholeFrameDetector
 
 
 def test_listed_with_its_distribution() -> None:
@@ -24,9 +23,13 @@ def test_listed_with_its_distribution() -> None:
     assert "whole-frame" in out.stdout
 
 
-def test_used_by_name_on_a_face_crop() -> None:
-    img = cv2.imread(str(ASTRONAUT))
-    crop = img[55:175, 165:285]  # the astronaut's face
+def test_keeps_the_detector_contract(astronaut: np.ndarray) -> None:
+    [box] = check_detector(WholeFrameDetector(inset=0.1), astronaut)
+    assert box.model_dump(include={"x", "y", "w", "h"}) == {"x": 51, "y": 51, "w": 410, "h": 410}
+
+
+def test_used_by_name_on_a_face_crop(astronaut: np.ndarray) -> None:
+    crop = astronaut[55:175, 165:285]  # the astronaut's face
     rec = fer_sdk.EmotionRecognizer(detector="whole-frame")
     faces = rec.predict(crop)
     assert len(faces) == 1
@@ -39,3 +42,5 @@ def test_options_are_validated() -> None:
     assert rec.detect(np.zeros((40, 80), np.uint8))[0].w == 40
     with pytest.raises(fer_sdk.ComponentError, match="inset"):
         fer_sdk.EmotionRecognizer(detector="whole-frame", detector_options={"inset": 0.9})
+    with pytest.raises(fer_sdk.ComponentError, match="inset"):
+        WholeFrameDetector(inset=-0.1)

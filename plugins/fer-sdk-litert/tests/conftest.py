@@ -1,5 +1,5 @@
-"""The repository's shared fixtures (tests/fer_sdk_fixtures.py), not a copy."""
+"""The photo (and data set) fixtures of fer_sdk.testing, fer_sdk's helpers for plugin tests."""
 
-from fer_sdk_fixtures import astronaut, fer2013, hopper
+from fer_sdk.testing import astronaut, fer2013, hopper
 
 __all__ = ["astronaut", "fer2013", "hopper"]

@@ -21,13 +21,13 @@ import numpy as np
 import pytest
 
 import fer_sdk
+from fer_sdk.builtin.preprocess import StandardPreprocessor
+from fer_sdk.testing import ASTRONAUT_FACE, check_classifier, images_dir
 
 pytest.importorskip("fer_sdk_litert", reason="install the plugin first: pip install plugins/fer-sdk-litert")
 
 from fer_sdk_litert import LiteRTInt8Classifier, bundled_model_dir
 
-ROOT = Path(__file__).resolve().parents[3]
-ASTRONAUT = ROOT / "examples" / "images" / "astronaut.png"
 ATOL = 0.05
 
 
@@ -76,6 +76,12 @@ def test_used_by_name_agrees_with_keras_on_a_photo(astronaut: np.ndarray, keras_
     assert not np.allclose(got, want, atol=1e-6)  # int8 weights: not the float32 model under another name
 
 
+def test_keeps_the_classifier_contract(astronaut: np.ndarray, hopper: np.ndarray) -> None:
+    faces = [astronaut[ASTRONAUT_FACE.y : ASTRONAUT_FACE.y + 100, ASTRONAUT_FACE.x : ASTRONAUT_FACE.x + 99], hopper]
+    probs = check_classifier(LiteRTInt8Classifier(), StandardPreprocessor().prepare_crops(faces))
+    assert probs.shape == (2, 7)
+
+
 def test_options_are_the_core_litert_options(tmp_path: Path) -> None:
     assert LiteRTInt8Classifier().options.model == "int8"
     with pytest.raises(fer_sdk.ComponentError, match="threads"):
@@ -110,9 +116,12 @@ def test_runs_without_importing_tensorflow() -> None:
 
 def test_core_works_when_the_plugin_is_not_loaded(astronaut: np.ndarray) -> None:
     """What uninstalling leaves: the core without third-party plugins still predicts; 'litert-int8' is unknown."""
+    folder = images_dir()
+    assert folder is not None  # else the astronaut fixture has skipped the test
+    photo = folder / "astronaut.png"
     code = (
         "import cv2, fer_sdk;"
-        f"print(fer_sdk.EmotionRecognizer().predict(cv2.imread({str(ASTRONAUT)!r}))[0].emotion);"
+        f"print(fer_sdk.EmotionRecognizer().predict(cv2.imread({str(photo)!r}))[0].emotion);"
         "fer_sdk.EmotionRecognizer(classifier='litert-int8')"
     )
     env = {**os.environ, "FER_SDK_DISABLE_PLUGIN_AUTOLOAD": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import subprocess
 import sys
 import threading
@@ -14,13 +13,12 @@ import pytest
 import fer_sdk
 from fer_sdk import Box, EmotionRecognizer, Frame
 from fer_sdk.builtin.haar import HaarDetector
+from fer_sdk.testing import ASTRONAUT_FACE, check_detector, rotate
+from fer_sdk.testing import eye_tilt as tilt
 
 pytest.importorskip("fer_sdk_mtcnn", reason="install the plugin first: pip install plugins/fer-sdk-mtcnn")
 
 from fer_sdk_mtcnn import LANDMARKS, MtcnnDetector
-
-# The astronaut's face in examples/images/astronaut.png (Haar's box, checked by the core tests).
-ASTRONAUT_FACE = Box(x=174, y=64, w=99, h=100)
 
 
 @pytest.fixture(scope="module")
@@ -31,18 +29,6 @@ def detector() -> MtcnnDetector:
 @pytest.fixture(scope="module")
 def rec() -> EmotionRecognizer:
     return EmotionRecognizer(detector="mtcnn")
-
-
-def rotate(img: np.ndarray, centre: tuple[float, float], angle: float) -> np.ndarray:
-    """``img`` rotated by ``angle`` degrees (counter-clockwise) about ``centre``, borders mirrored."""
-    turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
-    return cv2.warpAffine(img, turn, (img.shape[1], img.shape[0]), borderMode=cv2.BORDER_REFLECT)
-
-
-def tilt(box: Box) -> float:
-    assert box.landmarks is not None
-    (lx, ly), (rx, ry) = box.landmarks["left_eye"], box.landmarks["right_eye"]
-    return math.degrees(math.atan2(ry - ly, rx - lx))
 
 
 def test_listed_by_the_cli_with_its_distribution() -> None:
@@ -62,6 +48,10 @@ def test_listing_and_construction_do_not_load_tensorflow() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_keeps_the_detector_contract(detector: MtcnnDetector, two_faces: np.ndarray) -> None:
+    assert len(check_detector(detector, two_faces)) == 2
 
 
 def test_used_by_name_on_real_photos(rec: EmotionRecognizer, astronaut: np.ndarray, hopper: np.ndarray) -> None:

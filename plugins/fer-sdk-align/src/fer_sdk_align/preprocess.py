@@ -61,8 +61,8 @@ class AlignedOptions(StandardOptions):
         ge=0.0,
         le=45.0,
         description="eye lines tilted less than this many degrees are cropped without rotating: the bundled model "
-        "was trained on FER2013 faces, which are not aligned, and benchmarks/alignment.py found 10 at least as "
-        "accurate as rotating every tilt, at every angle",
+        "was trained on FER2013 faces, which are not aligned, and benchmarks/experiments/alignment.py found 10 at "
+        "least as accurate as rotating every tilt, at every angle",
     )
 
 

@@ -123,7 +123,8 @@ class BlazeFaceOptions(BaseModel):
         gt=0.0,
         lt=1.0,
         description="keep faces whose score is at least this (MediaPipe uses 0.5; with min_box_ratio 0.8, 0.62 "
-        "finds more faces than mtcnn with fewer false boxes than haar: benchmarks/blazeface_defaults.py)",
+        "finds more faces than mtcnn with fewer false boxes than haar: "
+        "benchmarks/experiments/blazeface_defaults.py)",
     )
     min_box_ratio: float = Field(
         0.8,

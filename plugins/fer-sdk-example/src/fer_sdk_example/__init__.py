@@ -9,24 +9,44 @@ Examples:
 
 from __future__ import annotations
 
-import fer_sdk
+from typing import Any
 
-__all__ = ["WholeFrameDetector", "register_detectors"]
+from pydantic import BaseModel, ConfigDict, Field
+
+import fer_sdk
+from fer_sdk.interfaces import parse_options
+
+__all__ = ["WholeFrameDetector", "WholeFrameOptions", "register_detectors"]
+
+
+class WholeFrameOptions(BaseModel):
+    """Options of :class:`WholeFrameDetector` (unknown keys are errors).
+
+    Examples:
+        >>> WholeFrameOptions(inset=0.05).inset
+        0.05
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    inset: float = Field(0.0, ge=0.0, le=0.4, description="fraction of the width and height left out on each side")
 
 
 class WholeFrameDetector(fer_sdk.FaceDetector):
     """Reports the whole image, minus an ``inset`` fraction on each side, as one face.
 
     Args:
-        inset: fraction of the width and height left out on each side (0 to 0.4).
+        options: :class:`WholeFrameOptions`: ``inset``, the fraction of the
+            width and height left out on each side (0 to 0.4).
+
+    Raises:
+        fer_sdk.ComponentError: an unknown option or a value out of range.
     """
 
     name = "whole-frame"
 
-    def __init__(self, inset: float = 0.0) -> None:
-        if not 0.0 <= inset <= 0.4:
-            raise ValueError(f"inset must be between 0 and 0.4, got {inset}")
-        self.inset = inset
+    def __init__(self, **options: Any) -> None:
+        self.inset = parse_options(WholeFrameOptions, options, "whole-frame detector").inset
 
     def detect(self, frame: fer_sdk.Frame) -> list[fer_sdk.Box]:
         """One box covering the frame, inset on each side."""

@@ -11,7 +11,7 @@ mid-gray canvas), runs the Haar detector, and reports
    margin (only margins up to the FER2013 frame are free of canvas padding);
 3. the prediction on the real photos in examples/images for each margin.
 
-    python benchmarks/margin.py --data ../shared/datasets/fer2013 [--model DIR] [--set MARGIN]
+    python benchmarks/experiments/margin.py --data ../shared/datasets/fer2013 [--model DIR] [--set MARGIN]
 
 ``--set MARGIN`` records the chosen margin in the model folder's
 ``metadata.json`` (``preprocessing.margin``), which the recognizer then uses.

@@ -6,7 +6,7 @@ Train the ``seed`` architecture on the six-class scheme first::
 
 then::
 
-    python benchmarks/reproduce_article.py --model runs/seed_fer6 --data ../shared/datasets/fer2013
+    python benchmarks/experiments/reproduce_article.py --model runs/seed_fer6 --data ../shared/datasets/fer2013
 
 The article's figures are what the article reports (58% overall; happy 76.7%,
 surprise 69.3%, sad 39.7%); every other number is measured here.

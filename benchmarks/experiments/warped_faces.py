@@ -10,7 +10,7 @@ like any image, and classified through ``EmotionRecognizer.classify`` in
 float32; each view's accuracy is printed alone and averaged with its mirror
 image (flip test-time augmentation).
 
-    python benchmarks/warped_faces.py --data ../shared/datasets/fer2013 [--model DIR ...]
+    python benchmarks/experiments/warped_faces.py --data ../shared/datasets/fer2013 [--model DIR ...]
 
 Several ``--model`` values are measured one after the other (default: the
 bundled model).

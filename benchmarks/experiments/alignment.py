@@ -1,7 +1,7 @@
 """Does turning tilted faces upright help? The ``aligned`` preprocessor against the ``standard`` one.
 
 Test set: FER2013 faces (a random sample of ``--split``, seed 0) put back into a
-larger picture as ``benchmarks/margin.py`` does (upscaled 4x to 192 pixels,
+larger picture as ``benchmarks/experiments/margin.py`` does (upscaled 4x to 192 pixels,
 centred on a mid-gray 384x384 canvas), then rotated about the face centre by
 each angle (positive: counter-clockwise). The ``mtcnn`` detector
 (``fer-sdk-mtcnn``) finds the face and its eyes; the largest box is kept. The
@@ -21,7 +21,7 @@ face (both over the faces found at that angle, the same faces for both
 preprocessors).
 
     pip install plugins/fer-sdk-mtcnn plugins/fer-sdk-align
-    python benchmarks/alignment.py --data ../shared/datasets/fer2013 --faces 600
+    python benchmarks/experiments/alignment.py --data ../shared/datasets/fer2013 --faces 600
 """
 
 from __future__ import annotations

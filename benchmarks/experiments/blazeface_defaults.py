@@ -17,7 +17,7 @@ default) than the frames that ``detector_compare.py`` and ``vs_fer.py`` report o
 Haar's default runs on the same frames for reference.
 
     pip install scikit-image plugins/fer-sdk-blazeface
-    python benchmarks/blazeface_defaults.py --data ../shared/datasets/fer2013 --frames 300 \\
+    python benchmarks/experiments/blazeface_defaults.py --data ../shared/datasets/fer2013 --frames 300 \\
         --recall 0.829 --false 0.20
 """
 
@@ -33,7 +33,7 @@ from fer_sdk import Box, Frame
 from fer_sdk.datasets import load_image_folders
 from fer_sdk.plugins import get_registry
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from detector_recall import make_frames, match  # the same frames and scoring
 
 THRESHOLDS = (0.55, 0.6, 0.62, 0.64, 0.65, 0.66, 0.68, 0.7, 0.75)
