@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from fer_sdk.cli.common import add_component_arguments
+from fer_sdk.cli.common import add_component_arguments, add_video_arguments
 
 __all__ = ["add_batch_arguments", "cmd_batch", "register"]
 
@@ -45,15 +45,7 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gpus-per-worker", type=float, default=0.0, metavar="G", help="ray: GPUs each actor reserves")
     p.add_argument("--batch-size", type=int, default=1, metavar="N", help="ray: sources per actor call")
     p.add_argument("--chunk", type=int, default=64, metavar="N", help="write a part every N finished sources")
-    p.add_argument("--every", type=int, default=1, metavar="N", help="video: process every N-th frame")
-    p.add_argument(
-        "--detect-every",
-        type=int,
-        default=1,
-        metavar="N",
-        help="video: search the whole frame every N-th processed frame, in between only around tracked faces",
-    )
-    p.add_argument("--smoothing", choices=["none", "ema", "window"], default="none", help="video: per-track smoothing")
+    add_video_arguments(p)
     p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     add_component_arguments(p)
 

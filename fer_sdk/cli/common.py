@@ -31,6 +31,19 @@ def expand_folders(paths: Sequence[Path]) -> list[Path]:
     return out
 
 
+def add_video_arguments(p: argparse.ArgumentParser) -> None:
+    """``--every``, ``--detect-every`` and ``--smoothing``: how a video is read (``predict`` and ``batch``)."""
+    p.add_argument("--every", type=int, default=1, metavar="N", help="video: process every N-th frame")
+    p.add_argument(
+        "--detect-every",
+        type=int,
+        default=1,
+        metavar="N",
+        help="video: search the whole frame every N-th processed frame, in between only around tracked faces",
+    )
+    p.add_argument("--smoothing", choices=["none", "ema", "window"], default="none", help="video: per-track smoothing")
+
+
 def add_component_arguments(p: argparse.ArgumentParser) -> None:
     """The pipeline's options shared by ``fer-sdk predict`` and ``fer-sdk batch``: detector, preprocessor,
     classifier and the number of faces kept."""

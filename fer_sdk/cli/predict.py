@@ -7,7 +7,14 @@ import json
 import sys
 from pathlib import Path
 
-from fer_sdk.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_component_arguments, expand_folders
+from fer_sdk.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_component_arguments,
+    add_video_arguments,
+    expand_folders,
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,15 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="write an annotated copy (OUT-<name>.png for several images; an .mp4 for a video)",
     )
     p.add_argument("--out", type=Path, metavar="RESULTS.csv|.jsonl", help="video: write results here as they come")
-    p.add_argument("--every", type=int, default=1, metavar="N", help="video: process every N-th frame")
-    p.add_argument("--smoothing", choices=["none", "ema", "window"], default="none", help="video: per-track smoothing")
-    p.add_argument(
-        "--detect-every",
-        type=int,
-        default=1,
-        metavar="N",
-        help="video: search the whole frame every N-th processed frame, in between only around tracked faces",
-    )
+    add_video_arguments(p)
     p.add_argument("--no-progress", action="store_true", help="video: no progress line on stderr")
     add_component_arguments(p)
     p.set_defaults(func=cmd_predict)
