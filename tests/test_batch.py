@@ -210,7 +210,16 @@ def _start_blocked_run(corpus: Path, out: Path) -> tuple[subprocess.Popen[str], 
     n_before = len(expand_sources([corpus])[0]) - 1
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     cmd = [str(BIN / "fer-sdk"), "batch", str(corpus), "--out", str(out), "--chunk", "1", "--no-progress"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C as in a terminal: a test run started in the background of a non-interactive shell
+    # (nohup, `&`) ignores SIGINT, and a child would inherit that and never see the signal
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
         if (out / "sources").is_dir() and len(list((out / "sources").glob("part-*"))) == n_before:
@@ -230,7 +239,10 @@ def test_interrupted_run_resumes_without_duplicates(
     out = tmp_path / "out"
     proc, n_before = _start_blocked_run(corpus, out)
     proc.send_signal(sig)
-    stdout, stderr = proc.communicate(timeout=120)
+    try:
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()  # never leave a run blocked on the pipe behind a failed test
     if sig == signal.SIGINT:
         assert proc.returncode == 130, stderr
         assert "interrupted" in stdout and "rerun the command to resume" in stdout

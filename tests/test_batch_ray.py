@@ -60,9 +60,15 @@ def test_ray_engine_gives_the_local_results_and_resumes_after_ctrl_c(
     pipe = corpus / "zz" / "pipe.png"
     os.mkfifo(pipe)
     out = tmp_path / "ray"
-    watcher = ctrl_c_when_done(out / "sources", len(STATUS), pipe)
-    ray = run_batch([corpus], out, engine="ray", workers=2, every=2, chunk_size=1)
-    watcher.join()
+    # Ctrl-C raises KeyboardInterrupt, as in a terminal (a test run started in the background of a
+    # non-interactive shell inherits SIGINT ignored)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        watcher = ctrl_c_when_done(out / "sources", len(STATUS), pipe)
+        ray = run_batch([corpus], out, engine="ray", workers=2, every=2, chunk_size=1)
+        watcher.join()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert ray.interrupted and ray.processed == len(STATUS), ray
     assert ray.cluster is not None and ray.cluster.startswith("127.0.0.1:")  # a local Ray on loopback only
     assert ray.workers == 2
