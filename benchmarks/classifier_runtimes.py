@@ -19,8 +19,10 @@ Rows:
   and bf16 for two and more, where the CPU has bfloat16 units;
 * ``keras fp32 as saved``: float32 without those two (``fold_batchnorm=False``,
   ``xla_single_crop=False``): the model run as Keras saved it;
-* ``litert fp32``: fer_sdk's ``litert`` classifier, the preset's float32 LiteRT file
-  (what ``EmotionRecognizer()`` runs on a machine without a GPU);
+* ``litert``: fer_sdk's ``litert`` classifier with its defaults (what ``EmotionRecognizer()``
+  runs on a machine without a GPU): the preset's int8 LiteRT file, then its float32 file
+  on the crops whose two best scores are within ``recheck_margin`` (0.1);
+* ``litert fp32``: the same classifier with ``int8=False``: the float32 file alone;
 * ``litert int8``: the fer-sdk-litert plugin's ``litert-int8`` (skipped when the plugin
   is not installed);
 * ``onnxruntime fp32``: an ONNX export run by onnxruntime (skipped unless
@@ -51,7 +53,15 @@ import numpy as np
 from peak_memory import peak_rss_mib  # the same measure in both benchmarks
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNTIMES = ["keras-fp32", "keras-bf16", "keras-fp32-as-saved", "litert-fp32", "litert-int8", "onnxruntime-fp32"]
+RUNTIMES = [
+    "keras-fp32",
+    "keras-bf16",
+    "keras-fp32-as-saved",
+    "litert",
+    "litert-fp32",
+    "litert-int8",
+    "onnxruntime-fp32",
+]
 BATCHES = (1, 8, 64, 256)
 
 
@@ -66,10 +76,10 @@ def make_classifier(name: str, workdir: Path) -> Callable[[np.ndarray], np.ndarr
         keras_clf = KerasClassifier(batch_size=256, precision=precision, **as_saved)
         keras_clf.load()
         return keras_clf.predict_proba
-    if name == "litert-fp32":
+    if name in ("litert", "litert-fp32"):
         from fer_sdk.builtin.litert import LiteRTClassifier
 
-        litert_clf = LiteRTClassifier()
+        litert_clf = LiteRTClassifier(int8=name == "litert")
         litert_clf.load()
         return litert_clf.predict_proba
     if name == "litert-int8":
@@ -180,7 +190,12 @@ def available(name: str) -> str | None:
     """Why ``name`` cannot run here, or None."""
     import importlib.util
 
-    needs = {"litert-fp32": ["ai_edge_litert"], "litert-int8": ["fer_sdk_litert"], "onnxruntime-fp32": ["onnxruntime"]}
+    needs = {
+        "litert": ["ai_edge_litert"],
+        "litert-fp32": ["ai_edge_litert"],
+        "litert-int8": ["fer_sdk_litert"],
+        "onnxruntime-fp32": ["onnxruntime"],
+    }
     missing = [m for m in needs.get(name, []) if importlib.util.find_spec(m) is None]
     return f"not installed: {', '.join(missing)}" if missing else None
 

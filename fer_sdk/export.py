@@ -150,7 +150,7 @@ def export_model(
 def export_in_place(
     model: str | Path = DEFAULT_PRESET, *, overwrite: bool = False, verify_checksum: bool = True
 ) -> Path:
-    """Write the float32 LiteRT file of a Keras model folder beside its ``model.keras``; record it in its metadata.
+    """Write the LiteRT files of a Keras model folder beside its ``model.keras``; record them in its metadata.
 
     This is how a preset gets the file the default classifier runs without
     TensorFlow (``fer_sdk/presets/<name>/model.tflite``): after retraining,
@@ -161,6 +161,9 @@ def export_in_place(
     from (the ``litert`` classifier refuses a LiteRT file whose Keras model has
     changed since), versions, and the largest difference between the two
     runtimes' probabilities on 64 test inputs, which must stay below 1e-4.
+    ``runtime_files.tflite_int8`` records ``model_int8.tflite`` the same way:
+    the network with int8 weights (``quantize="dynamic"``), which the
+    ``litert`` classifier runs first, and its largest difference (about 0.05).
 
     Args:
         model: a model folder holding ``model.keras`` and ``metadata.json``, or
@@ -172,8 +175,8 @@ def export_in_place(
         The path of the written ``model.tflite``.
 
     Raises:
-        ExportError: the file exists (without ``overwrite``), the conversion
-            failed or the LiteRT file does not give the Keras model's probabilities.
+        ExportError: the file exists (without ``overwrite``), a conversion
+            failed or the float32 file does not give the Keras model's probabilities.
         MissingExtraError: TensorFlow is not installed.
 
     Examples:
@@ -184,8 +187,7 @@ def export_in_place(
 
     import numpy as np
 
-    from fer_sdk import __version__
-    from fer_sdk.builtin.litert import RUNTIME_KEY, TFLITE_FILE, LiteRTClassifier
+    from fer_sdk.builtin.litert import INT8_FILE, INT8_KEY, RUNTIME_KEY, TFLITE_FILE, LiteRTClassifier
     from fer_sdk.runtime import require_tensorflow
 
     require_tensorflow("export (fer-sdk export, fer_sdk.export)")
@@ -198,46 +200,62 @@ def export_in_place(
     if not overwrite and (target.exists() or RUNTIME_KEY in (meta.runtime_files or {})):
         raise ExportError(f"{target} already exists or is recorded in {meta_path}; pass overwrite=True (--force)")
     clf.load()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        tmp.write_bytes(_to_tflite(clf.keras_model, "none"))
-        tmp.chmod(0o644)
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-    import tensorflow as tf
-
-    entry: dict[str, Any] = {
-        "model_file": target.name,
-        "sha256": sha256_file(target),
-        "quantize": "none",
-        "exported_from_sha256": sha256_file(keras_path),
-        "versions": {"fer_sdk": __version__, "tensorflow": tf.__version__},
-        "exported_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-    # the same function as the Keras model: compare the two runtimes on smooth and noisy inputs
+    # the same function as the Keras model: compare the runtimes on smooth and noisy inputs
     rng = np.random.default_rng(0)
     h, w, c = clf.input_shape
     ramps = np.linspace(0.0, 1.0, h * w, dtype=np.float32).reshape(1, h, w, 1) * rng.random((32, 1, 1, c))
     probe = np.concatenate([ramps, rng.random((32, h, w, c))]).astype(np.float32)
-    with tempfile.TemporaryDirectory() as scratch:
-        check_meta = meta.model_copy(update={"runtime_files": {RUNTIME_KEY: RuntimeFile.model_validate(entry)}})
-        check_meta.sha256 = entry["exported_from_sha256"]
-        check_meta.save(Path(scratch) / METADATA_FILE)
-        (Path(scratch) / TFLITE_FILE).write_bytes(target.read_bytes())
-        lite = LiteRTClassifier(model=scratch, threads=1).predict_proba(probe)
-    diff = float(np.abs(lite - clf.predict_proba(probe)).max())
-    if not diff < 1e-4:
-        target.unlink(missing_ok=True)
-        raise ExportError(f"the LiteRT file's probabilities differ from the Keras model's by {diff:.2g} (over 1e-4)")
-    entry["max_abs_diff"] = float(f"{diff:.3g}")
-    meta.runtime_files = {**(meta.runtime_files or {}), RUNTIME_KEY: RuntimeFile.model_validate(entry)}
+    reference = clf.predict_proba(probe)
+    files = {}
+    for key, name, quantize, limit in (
+        (RUNTIME_KEY, TFLITE_FILE, "none", 1e-4),
+        (INT8_KEY, INT8_FILE, "dynamic", None),
+    ):
+        entry = _write_runtime_file(clf.keras_model, folder / name, quantize, keras_path)
+        with tempfile.TemporaryDirectory() as scratch:  # the new file alone, as the litert classifier reads it
+            check_meta = meta.model_copy(update={"runtime_files": {RUNTIME_KEY: RuntimeFile.model_validate(entry)}})
+            check_meta.sha256 = entry["exported_from_sha256"]
+            check_meta.save(Path(scratch) / METADATA_FILE)
+            (Path(scratch) / name).write_bytes((folder / name).read_bytes())
+            lite = LiteRTClassifier(model=scratch, threads=1, int8=False).predict_proba(probe)
+        diff = float(np.abs(lite - reference).max())
+        if limit is not None and not diff < limit:
+            (folder / name).unlink(missing_ok=True)
+            raise ExportError(
+                f"the LiteRT file's probabilities differ from the Keras model's by {diff:.2g} (over 1e-4)"
+            )
+        entry["max_abs_diff"] = float(f"{diff:.3g}")
+        files[key] = RuntimeFile.model_validate(entry)
+        logger.info("wrote %s (max difference to Keras %.2g)", folder / name, diff)
+    meta.runtime_files = {**(meta.runtime_files or {}), **files}
     meta.save(meta_path)
-    logger.info("wrote %s (max difference to Keras %.2g) and recorded it in %s", target, diff, meta_path)
+    logger.info("recorded %s in %s", ", ".join(files), meta_path)
     return target
+
+
+def _write_runtime_file(keras_model: Any, target: Path, quantize: str, keras_path: Path) -> dict[str, Any]:
+    """Convert ``keras_model`` to the LiteRT file ``target`` (atomically); its ``runtime_files`` entry."""
+    import tensorflow as tf
+
+    from fer_sdk import __version__
+
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        tmp.write_bytes(_to_tflite(keras_model, quantize))
+        tmp.chmod(0o644)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return {
+        "model_file": target.name,
+        "sha256": sha256_file(target),
+        "quantize": quantize,
+        "exported_from_sha256": sha256_file(keras_path),
+        "versions": {"fer_sdk": __version__, "tensorflow": tf.__version__},
+        "exported_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
 
 
 def _pick_format(out: Path, format: str | None) -> str:

@@ -224,8 +224,8 @@ def test_model_from_a_folder_and_from_its_keras_file(preset_copy: Path, astronau
     by_file = keras_rec.predict(astronaut)
     assert by_folder == EmotionRecognizer().predict(astronaut)  # the folder runs as the default does
     assert [(f.box, f.emotion) for f in by_folder] == [(f.box, f.emotion) for f in by_file]
-    for a, b in zip(by_folder, by_file, strict=True):  # the same network on LiteRT and on Keras
-        np.testing.assert_allclose(list(a.scores.values()), list(b.scores.values()), atol=1e-4)
+    for a, b in zip(by_folder, by_file, strict=True):  # the same network on LiteRT (int8 where sure) and Keras
+        np.testing.assert_allclose(list(a.scores.values()), list(b.scores.values()), atol=0.05)
 
 
 def test_tampered_weights_are_refused_naming_file_and_checksum(preset_copy: Path, astronaut: np.ndarray) -> None:

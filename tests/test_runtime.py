@@ -23,7 +23,7 @@ import fer_sdk
 from conftest import IMAGES
 from fer_sdk import runtime
 from fer_sdk.builtin.keras_cnn import KerasClassifier
-from fer_sdk.builtin.litert import LiteRTClassifier, litert_installed
+from fer_sdk.builtin.litert import RECHECK_MARGIN, LiteRTClassifier, litert_installed
 from fer_sdk.errors import MissingExtraError
 from fer_sdk.runtime import choose_classifier
 
@@ -139,18 +139,26 @@ def test_preset_records_its_litert_file() -> None:
     assert entry["model_file"] == "model.tflite" and entry["quantize"] == "none"
     assert entry["exported_from_sha256"] == meta["sha256"], "re-export: fer-sdk export --model DIR --in-place --force"
     assert entry["max_abs_diff"] < 1e-4
+    int8 = meta["runtime_files"]["tflite_int8"]
+    assert int8["model_file"] == "model_int8.tflite" and int8["quantize"] == "dynamic"
+    assert int8["exported_from_sha256"] == meta["sha256"] and int8["max_abs_diff"] < RECHECK_MARGIN / 2
 
 
 def test_same_predictions_as_keras_on_photos(keras_rec: fer_sdk.EmotionRecognizer, two_faces: np.ndarray) -> None:
-    lite = fer_sdk.EmotionRecognizer(classifier="litert")
+    lite = fer_sdk.EmotionRecognizer(classifier="litert")  # int8 first, float32 where the best two are close
+    exact = fer_sdk.EmotionRecognizer(classifier="litert", classifier_options={"int8": False})
     for frame in (two_faces, cv2.imread(str(IMAGES / "astronaut.png"))):
-        got, want = lite.predict(frame), keras_rec.predict(frame)
-        assert [f.box for f in got] == [f.box for f in want] and got
-        for a, b in zip(got, want, strict=True):
-            assert a.emotion == b.emotion
-            np.testing.assert_allclose(list(a.scores.values()), list(b.scores.values()), atol=1e-4)
+        want = keras_rec.predict(frame)
+        for rec, atol in ((lite, RECHECK_MARGIN / 2), (exact, 1e-4)):
+            got = rec.predict(frame)
+            assert [f.box for f in got] == [f.box for f in want] and got
+            for a, b in zip(got, want, strict=True):
+                assert a.emotion == b.emotion
+                np.testing.assert_allclose(list(a.scores.values()), list(b.scores.values()), atol=atol)
     crops = [two_faces[80:400, :320], two_faces[80:400, 320:]]
-    tta_lite = fer_sdk.EmotionRecognizer(classifier="litert", classifier_options={"flip_tta": True}).classify(crops)
+    tta_lite = fer_sdk.EmotionRecognizer(
+        classifier="litert", classifier_options={"flip_tta": True, "int8": False}
+    ).classify(crops)
     tta_keras = fer_sdk.EmotionRecognizer(
         classifier="keras", classifier_options={"flip_tta": True, "precision": "float32"}
     ).classify(crops)
@@ -158,9 +166,35 @@ def test_same_predictions_as_keras_on_photos(keras_rec: fer_sdk.EmotionRecognize
         np.testing.assert_allclose(list(a.scores.values()), list(b.scores.values()), atol=1e-4)
 
 
+def test_int8_first_and_float32_where_the_best_two_scores_are_close(astronaut: np.ndarray, hopper: np.ndarray) -> None:
+    """The default runs the int8 copy, then float32 on the crops it might have labelled differently."""
+    rng = np.random.default_rng(0)
+    faces = [astronaut[55:175, 165:285], hopper[120:350, 160:380]]
+    crops = []
+    for k in range(64):  # the two faces fading into grey noise: clear crops first, ambiguous ones later
+        face = cv2.resize(faces[k % 2], (120, 120)).astype(np.float32)
+        alpha = (k // 2) / 32
+        noise = rng.normal(128.0, 40.0, face.shape)
+        crops.append(np.clip((1 - alpha) * face + alpha * noise, 0, 255).astype(np.uint8))
+    batch = fer_sdk.EmotionRecognizer(classifier="litert").preprocessor.prepare_crops(crops)
+    float32 = LiteRTClassifier(int8=False).predict_proba(batch)
+    int8 = LiteRTClassifier(recheck_margin=0.0).predict_proba(batch)
+    default = LiteRTClassifier()
+    got = default.predict_proba(batch)
+    assert default.precision == "int8+float32" and LiteRTClassifier(recheck_margin=1.0).precision == "float32"
+    best_two = np.sort(int8, axis=1)[:, -2:]
+    close = best_two[:, 1] - best_two[:, 0] < RECHECK_MARGIN
+    assert close.any() and (~close).any(), close  # both kinds of crop are in the batch
+    np.testing.assert_allclose(got[close], float32[close], atol=1e-6)  # rechecked in float32
+    np.testing.assert_allclose(got[~close], int8[~close], atol=1e-6)  # int8 was sure enough
+    assert (got.argmax(1) == float32.argmax(1)).all()
+    assert np.abs(got - float32).max() < RECHECK_MARGIN / 2
+    np.testing.assert_allclose(LiteRTClassifier(recheck_margin=1.0).predict_proba(batch), float32, atol=1e-6)
+
+
 def test_batches_cut_into_pieces_and_the_alias(astronaut: np.ndarray) -> None:
     crops = [astronaut[55:175, 165:285], astronaut, astronaut[:200, 100:300], cv2.flip(astronaut, 1)] * 4
-    clf = LiteRTClassifier(batch_size=4, threads=1)
+    clf = LiteRTClassifier(batch_size=4, threads=1, int8=False)
     assert list(clf._pieces(13)) == [4, 4, 4, 1] and list(clf._pieces(7)) == [4, 2, 1] and list(clf._pieces(0)) == []
     rec = fer_sdk.EmotionRecognizer(classifier=clf)
     batch = rec.preprocessor.prepare_crops(crops[:13])
@@ -265,8 +299,10 @@ def test_export_in_place_rebuilds_a_presets_litert_file(tmp_path: Path) -> None:
     shipped = meta.pop("runtime_files")["tflite"]
     (tmp_path / "metadata.json").write_text(json.dumps(meta, indent=2))
     assert main(["export", "--model", str(tmp_path), "--in-place"]) == 0
-    entry = json.loads((tmp_path / "metadata.json").read_text())["runtime_files"]["tflite"]
+    files = json.loads((tmp_path / "metadata.json").read_text())["runtime_files"]
+    entry = files["tflite"]
     assert entry["exported_from_sha256"] == meta["sha256"] and entry["max_abs_diff"] < 1e-4
+    assert files["tflite_int8"]["exported_from_sha256"] == meta["sha256"] and (tmp_path / "model_int8.tflite").is_file()
     if entry["versions"]["tensorflow"] == shipped["versions"]["tensorflow"]:
         assert entry["sha256"] == shipped["sha256"]  # the conversion is deterministic
     assert isinstance(fer_sdk.EmotionRecognizer(classifier=str(tmp_path)).classifier, LiteRTClassifier)
@@ -283,7 +319,8 @@ def test_public_test_same_labels_as_keras(fer2013: Path, keras_rec: fer_sdk.Emot
     ds = load_split(fer2013, "PublicTest", list(keras_rec.labels), size=48)
     batch = keras_rec.preprocessor.prepare_crops(list(ds.images[..., 0]))
     reference = keras_rec.classifier.predict_proba(batch)
-    probs = LiteRTClassifier().predict_proba(batch)
+    probs = LiteRTClassifier().predict_proba(batch)  # the default: int8, float32 where close
     agreement = float((probs.argmax(1) == reference.argmax(1)).mean())
     assert agreement >= 0.999, agreement
-    assert np.abs(probs - reference).max() < 1e-4
+    assert np.abs(probs - reference).max() < RECHECK_MARGIN / 2
+    assert np.abs(LiteRTClassifier(int8=False).predict_proba(batch) - reference).max() < 1e-4

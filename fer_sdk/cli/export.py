@@ -21,8 +21,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--in-place",
         action="store_true",
-        help="write the float32 model.tflite into the model folder beside model.keras and record it in its "
-        "metadata.json (how a preset gets the file the default litert classifier runs)",
+        help="write model.tflite (float32) and model_int8.tflite into the model folder beside model.keras and "
+        "record them in its metadata.json (how a preset gets the files the default litert classifier runs)",
     )
     p.add_argument("--format", choices=["tflite", "onnx"], default=None, help="default: from --out's suffix")
     p.add_argument(
@@ -41,11 +41,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if args.in_place:
         if args.out is not None or args.format not in (None, "tflite") or args.quantize != "none":
-            print("fer-sdk: error: --in-place writes the float32 model.tflite beside model.keras: "
+            print("fer-sdk: error: --in-place writes model.tflite and model_int8.tflite beside model.keras: "
                   "give it neither --out, --format onnx nor --quantize", file=sys.stderr)  # fmt: skip
             return EXIT_USAGE
         path = export_in_place(args.model, overwrite=args.force)
-        print(f"exported: {path} (recorded in {path.with_name('metadata.json')} under runtime_files.tflite)")
+        meta = path.with_name("metadata.json")
+        print(f"exported: {path} and {path.with_name('model_int8.tflite')} (recorded in {meta} under runtime_files)")
         return EXIT_OK
     if args.out is None:
         print("fer-sdk: error: give --out FILE|DIR, or --in-place", file=sys.stderr)
