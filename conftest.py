@@ -17,3 +17,10 @@ ROOT = Path(__file__).resolve().parent
 @pytest.fixture(autouse=True)
 def _from_the_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that takes the ``fer2013`` fixture reads the data set: it is marked ``dataset`` too."""
+    for item in items:
+        if "fer2013" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.dataset)

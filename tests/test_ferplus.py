@@ -292,6 +292,7 @@ def test_vote_metrics_reference_values() -> None:
 
 
 @pytest.mark.dataset
+@pytest.mark.dataset
 def test_real_ferplus_valid_split_and_the_bundled_models() -> None:
     if not (FERPLUS / "FER2013Valid" / "label.csv").is_file():
         pytest.skip(f"FER+ not found at {FERPLUS} (the FER+ folder layout with label.csv per split)")
