@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fer_sdk.errors import DatasetError
+from fer_sdk.errors import ConfigError, DatasetError
 from fer_sdk.train.callbacks import CHECKPOINTS
 from fer_sdk.train.pipeline import make_dataset
 
@@ -42,7 +42,7 @@ def read_tf_config(value: str | None = None) -> dict[str, Any]:
         The parsed mapping, unchanged.
 
     Raises:
-        ValueError: the variable is unset, not JSON or does not describe a
+        ConfigError: the variable is unset, not JSON or does not describe a
             cluster ``MultiWorkerMirroredStrategy`` can run (the message says what is wrong).
 
     Examples:
@@ -52,38 +52,38 @@ def read_tf_config(value: str | None = None) -> dict[str, Any]:
     """
     text = os.environ.get("TF_CONFIG") if value is None else value
     if not text:
-        raise ValueError("distribute: multi_worker needs the TF_CONFIG environment variable (see the docs)")
+        raise ConfigError("distribute: multi_worker needs the TF_CONFIG environment variable (see the docs)")
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"TF_CONFIG is not valid JSON: {exc}") from None
+        raise ConfigError(f"TF_CONFIG is not valid JSON: {exc}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("cluster"), dict) or not raw["cluster"]:
-        raise ValueError('TF_CONFIG needs a "cluster" mapping such as {"worker": ["host1:2222", "host2:2222"]}')
+        raise ConfigError('TF_CONFIG needs a "cluster" mapping such as {"worker": ["host1:2222", "host2:2222"]}')
     cluster: dict[str, Any] = raw["cluster"]
     for task_type, addresses in cluster.items():
         if task_type not in TF_CONFIG_TASK_TYPES:
-            raise ValueError(
+            raise ConfigError(
                 f"TF_CONFIG cluster has task type {task_type!r}; MultiWorkerMirroredStrategy takes "
                 f"{', '.join(TF_CONFIG_TASK_TYPES)}"
             )
         if not isinstance(addresses, list) or not addresses:
-            raise ValueError(f"TF_CONFIG cluster[{task_type!r}] must be a non-empty list of 'host:port'")
+            raise ConfigError(f"TF_CONFIG cluster[{task_type!r}] must be a non-empty list of 'host:port'")
         for address in addresses:
             host, _, port = str(address).rpartition(":")
             if not host or not port.isdigit() or not 0 < int(port) < 65536:
-                raise ValueError(f"TF_CONFIG cluster[{task_type!r}]: {address!r} is not 'host:port'")
+                raise ConfigError(f"TF_CONFIG cluster[{task_type!r}]: {address!r} is not 'host:port'")
     if not any(t in cluster for t in ("chief", "worker")):
-        raise ValueError('TF_CONFIG cluster needs "worker" (and optionally "chief") addresses')
+        raise ConfigError('TF_CONFIG cluster needs "worker" (and optionally "chief") addresses')
     if len(cluster.get("chief", [])) > 1:
-        raise ValueError("TF_CONFIG cluster can have at most one chief")
+        raise ConfigError("TF_CONFIG cluster can have at most one chief")
     task = raw.get("task")
     if not isinstance(task, dict) or "type" not in task or "index" not in task:
-        raise ValueError('TF_CONFIG needs a "task" such as {"type": "worker", "index": 0}')
+        raise ConfigError('TF_CONFIG needs a "task" such as {"type": "worker", "index": 0}')
     if task["type"] not in cluster:
-        raise ValueError(f"TF_CONFIG task type {task['type']!r} is not in the cluster ({sorted(cluster)})")
+        raise ConfigError(f"TF_CONFIG task type {task['type']!r} is not in the cluster ({sorted(cluster)})")
     index = task["index"]
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(cluster[task["type"]]):
-        raise ValueError(
+        raise ConfigError(
             f"TF_CONFIG task index {index!r} is out of range for {len(cluster[task['type']])} {task['type']}(s)"
         )
     return raw
@@ -178,9 +178,9 @@ def fit_multi_worker(ctx: RunContext, model: Any, initial_epoch: int, callbacks:
         callbacks: Keras callbacks, called as ``model.fit`` calls them.
 
     Raises:
-        ValueError: the batch size is not a multiple of the replicas.
+        ConfigError: the batch size is not a multiple of the replicas.
         DatasetError: the training set makes no full batch.
-        RuntimeError: the workers would resume from different epochs.
+        ConfigError: the workers would resume from different epochs.
     """
     import keras
     import tensorflow as tf
@@ -191,7 +191,7 @@ def fit_multi_worker(ctx: RunContext, model: Any, initial_epoch: int, callbacks:
     replicas = strategy.num_replicas_in_sync
     global_batch = cfg.batch_size
     if global_batch % replicas:
-        raise ValueError(f"batch_size {global_batch} must be a multiple of the {replicas} replicas in the cluster")
+        raise ConfigError(f"batch_size {global_batch} must be a multiple of the {replicas} replicas in the cluster")
     if cfg.xla:
         logger.warning("xla is ignored under distribute: multi_worker")
     if steps < 1:
@@ -216,7 +216,7 @@ def fit_multi_worker(ctx: RunContext, model: Any, initial_epoch: int, callbacks:
 
     mean, mean_sq = mean_over_workers(tf.constant([initial_epoch, initial_epoch**2], tf.float32)).numpy()
     if mean_sq - mean * mean > 1e-6:
-        raise RuntimeError(
+        raise ConfigError(
             f"the workers resume from different epochs (this one: {initial_epoch}); with resume=True every "
             f"worker must see the chief's {ctx.out / CHECKPOINTS} (a shared folder)"
         )
