@@ -6,6 +6,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
 from conftest import write_video
 
 VIDEO_FRAMES = 12

@@ -12,9 +12,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import write_video
 from test_doc_samples import ROOT, SNIPPETS, checkout, env_with, run_snippet, shell_commands
 
+from conftest import write_video
 from fer_sdk.cli import build_parser
 
 __all__ = ["checkout"]  # the scratch checkout fixture of the documentation tests

@@ -9,8 +9,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import IMAGES
 
+from conftest import IMAGES
 from fer_sdk._quiet import DEPENDENCY_LOGGER, dependency_output
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import IMAGES
 
+from conftest import IMAGES
 from fer_sdk import EmotionRecognizer
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import ROOT, write_video
 
+from conftest import ROOT, write_video
 from fer_sdk import Box, EmotionRecognizer, FaceDetector, FerSdkError, Frame, InvalidBoxError, InvalidImageError
 from fer_sdk.builtin.haar import HaarDetector
 from fer_sdk.video import FrameResult
