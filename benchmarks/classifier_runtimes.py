@@ -20,8 +20,9 @@ Rows:
 * ``keras fp32 as saved``: float32 without those two (``fold_batchnorm=False``,
   ``xla_single_crop=False``): the model run as Keras saved it;
 * ``litert``: fer_sdk's ``litert`` classifier with its defaults (what ``EmotionRecognizer()``
-  runs on a machine without a GPU): the preset's int8 LiteRT file, then its float32 file
-  on the crops whose two best scores are within ``recheck_margin`` (0.1);
+  runs on a machine without a GPU): on CPUs with int8 dot-product instructions the preset's
+  int8 LiteRT file, then its float32 file on the crops whose two best scores are within
+  ``recheck_margin`` (0.1); elsewhere the float32 file alone;
 * ``litert fp32``: the same classifier with ``int8=False``: the float32 file alone;
 * ``litert int8``: the fer-sdk-litert plugin's ``litert-int8`` (skipped when the plugin
   is not installed);

@@ -178,10 +178,11 @@ def test_int8_first_and_float32_where_the_best_two_scores_are_close(astronaut: n
         crops.append(np.clip((1 - alpha) * face + alpha * noise, 0, 255).astype(np.uint8))
     batch = fer_sdk.EmotionRecognizer(classifier="litert").preprocessor.prepare_crops(crops)
     float32 = LiteRTClassifier(int8=False).predict_proba(batch)
-    int8 = LiteRTClassifier(recheck_margin=0.0).predict_proba(batch)
-    default = LiteRTClassifier()
-    got = default.predict_proba(batch)
-    assert default.precision == "int8+float32" and LiteRTClassifier(recheck_margin=1.0).precision == "float32"
+    int8 = LiteRTClassifier(int8=True, recheck_margin=0.0).predict_proba(batch)
+    checked = LiteRTClassifier(int8=True)
+    got = checked.predict_proba(batch)
+    assert checked.precision == "int8+float32"
+    assert LiteRTClassifier(int8=True, recheck_margin=1.0).precision == "float32"
     best_two = np.sort(int8, axis=1)[:, -2:]
     close = best_two[:, 1] - best_two[:, 0] < RECHECK_MARGIN
     assert close.any() and (~close).any(), close  # both kinds of crop are in the batch
@@ -189,7 +190,17 @@ def test_int8_first_and_float32_where_the_best_two_scores_are_close(astronaut: n
     np.testing.assert_allclose(got[~close], int8[~close], atol=1e-6)  # int8 was sure enough
     assert (got.argmax(1) == float32.argmax(1)).all()
     assert np.abs(got - float32).max() < RECHECK_MARGIN / 2
-    np.testing.assert_allclose(LiteRTClassifier(recheck_margin=1.0).predict_proba(batch), float32, atol=1e-6)
+    np.testing.assert_allclose(LiteRTClassifier(int8=True, recheck_margin=1.0).predict_proba(batch), float32, atol=1e-6)
+
+
+def test_int8_first_by_default_only_where_the_cpu_has_int8_dot_products(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fer_sdk.builtin import litert
+
+    for has_dot, expected in ((True, "int8+float32"), (False, "float32")):
+        monkeypatch.setattr(litert, "cpu_has_int8_dot", lambda has_dot=has_dot: has_dot)
+        assert LiteRTClassifier().precision == expected
+        assert LiteRTClassifier(int8=False).precision == "float32"
+        assert LiteRTClassifier(int8=True).precision == "int8+float32"
 
 
 def test_batches_cut_into_pieces_and_the_alias(astronaut: np.ndarray) -> None:
@@ -319,7 +330,7 @@ def test_public_test_same_labels_as_keras(fer2013: Path, keras_rec: fer_sdk.Emot
     ds = load_split(fer2013, "PublicTest", list(keras_rec.labels), size=48)
     batch = keras_rec.preprocessor.prepare_crops(list(ds.images[..., 0]))
     reference = keras_rec.classifier.predict_proba(batch)
-    probs = LiteRTClassifier().predict_proba(batch)  # the default: int8, float32 where close
+    probs = LiteRTClassifier(int8=True).predict_proba(batch)  # int8, float32 where close
     agreement = float((probs.argmax(1) == reference.argmax(1)).mean())
     assert agreement >= 0.999, agreement
     assert np.abs(probs - reference).max() < RECHECK_MARGIN / 2
