@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from fer_sdk._cpu import cpu_flags
 from fer_sdk._quiet import dependency_output
 from fer_sdk.decision import DECISION_HELP, DecisionRule
 from fer_sdk.errors import ModelLoadError
@@ -93,10 +94,7 @@ def cpu_supports_bf16() -> bool:
         >>> isinstance(cpu_supports_bf16(), bool)
         True
     """
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
-    except OSError:
-        return False
+    flags = cpu_flags() or frozenset()
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from fer_sdk._cpu import cpu_flags
 from fer_sdk._quiet import dependency_output
 from fer_sdk.decision import DECISION_HELP, DecisionRule
 from fer_sdk.errors import ModelLoadError
@@ -131,12 +132,9 @@ def cpu_has_int8_dot() -> bool:
 
     if platform.system() == "Darwin" and platform.machine() == "arm64":
         return True
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
-        words = set(text.split())
-        return any(flag in words for flag in _INT8_DOT_FLAGS)
-    except OSError:
-        pass
+    flags = cpu_flags()
+    if flags is not None:
+        return any(flag in flags for flag in _INT8_DOT_FLAGS)
     try:
         from numpy._core._multiarray_umath import __cpu_features__ as features
     except ImportError:
