@@ -292,8 +292,8 @@ class _Model:
         batch[0, h:] = 0.0
         batch[0, :h, w:] = 0.0
         view = batch[0, :h, :w]
-        # BGR -> RGB (OpenCV: a contiguous copy), [0, 255] -> [-1, 1] written in place: about three times as
-        # fast as numpy on the reversed channel view
+        # BGR -> RGB (OpenCV: a contiguous copy), [0, 255] -> [-1, 1] written in place into the input: no
+        # float temporaries of the frame
         np.multiply(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), np.float32(2.0 / 255.0), out=view, casting="unsafe")
         view -= np.float32(1.0)
         return batch
