@@ -120,6 +120,13 @@ def test_min_size_sets_the_finest_pass(astronaut: np.ndarray) -> None:
     assert [p[0].scale for p in passes] == sorted((p[0].scale for p in passes), reverse=True)
     spec = MODELS["short"]
     assert all(spec.max_face / p[-1].scale >= 480 for p in passes)  # the last sees faces as tall as the frame
+    # scale_overlap: consecutive passes share that part of their range of face sizes; more overlap, more passes
+    for overlap in (0.0, 0.1, 0.25, 0.5):
+        plan = BlazeFaceDetector(min_size=48, scale_overlap=overlap).plan(640, 480)
+        for finer, coarser in zip(plan, plan[1:], strict=False):
+            # the coarser pass's smallest face (frame pixels) against the finer pass's largest
+            assert spec.min_face / coarser.scale == pytest.approx((1 - overlap) * spec.max_face / finer.scale, 1e-3)
+    assert [len(BlazeFaceDetector(min_size=48, scale_overlap=o).plan(640, 480)) for o in (0.1, 0.25, 0.5)] == [2, 3, 4]
 
 
 def test_boxes_well_below_min_size_are_dropped(astronaut: np.ndarray) -> None:
@@ -247,6 +254,8 @@ def test_stream_with_detect_every_keeps_every_face(astronaut: np.ndarray, hopper
         ({"score_threshold": 1.5}, "score_threshold"),
         ({"score_threshold": 0}, "score_threshold"),
         ({"nms_threshold": 0}, "nms_threshold"),
+        ({"scale_overlap": 0.6}, "scale_overlap"),
+        ({"scale_overlap": -0.1}, "scale_overlap"),
         ({"threads": 0}, "threads"),
         ({"min_size": "big"}, "min_size"),
         ({"threshold": 0.5}, "threshold"),
