@@ -302,7 +302,7 @@ def test_train_howto_commands(checkout: Path) -> None:
     recipes.mkdir(parents=True)
     make_ferplus(checkout.parent / "shared" / "datasets" / "ferplus", "FER2013Train", copies=4)
     make_ferplus(checkout.parent / "shared" / "datasets" / "ferplus", "FER2013Valid")
-    for name in RECIPES:
+    for name in (*RECIPES, "fernet_fer7_ferplus_scratch"):
         recipe = yaml.safe_load((ROOT / "fer_sdk/train/recipes" / f"{name}.yaml").read_text())
         recipe.update(epochs=1, batch_size=16, warmup_epochs=0)
         (recipes / f"{name}.yaml").write_text(yaml.safe_dump(recipe))
@@ -323,6 +323,10 @@ def test_train_howto_commands(checkout: Path) -> None:
     assert c4["training"]["config"]["augment"]["geometric_prob"] == 0.5  # the fourth cycle warps half the images
     assert c5["training"]["init_from"]["sha256"] == c4["sha256"] and "FER+ votes" in c5["training_data"]["targets"]
     assert set(c5["class_prior"]) == set(FER7)
+    (scratch,) = run_snippet("train-ferplus-scratch.sh", checkout)  # the FER+ model in one run, from random weights
+    one_run = json.loads((checkout / "runs" / "fernet_fer7_ferplus_scratch" / "metadata.json").read_text())
+    assert "epoch 1:" in scratch and "starting from the weights" not in scratch, scratch
+    assert "init_from" not in one_run["training"] and "FER+ votes" in one_run["training_data"]["targets"]
     (resumed,) = run_snippet("train-resume.sh", checkout)
     assert (out / "history.csv").read_text().count("\n") == 2, resumed
     predicted, evaluated = run_snippet("train-use.sh", checkout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import threading
@@ -123,7 +124,7 @@ def test_min_size_sets_the_finest_pass(astronaut: np.ndarray) -> None:
     # scale_overlap: consecutive passes share that part of their range of face sizes; more overlap, more passes
     for overlap in (0.0, 0.1, 0.25, 0.5):
         plan = BlazeFaceDetector(min_size=48, scale_overlap=overlap).plan(640, 480)
-        for finer, coarser in zip(plan, plan[1:], strict=False):
+        for finer, coarser in itertools.pairwise(plan):
             # the coarser pass's smallest face (frame pixels) against the finer pass's largest
             assert spec.min_face / coarser.scale == pytest.approx((1 - overlap) * spec.max_face / finer.scale, 1e-3)
     assert [len(BlazeFaceDetector(min_size=48, scale_overlap=o).plan(640, 480)) for o in (0.1, 0.25, 0.5)] == [2, 3, 4]

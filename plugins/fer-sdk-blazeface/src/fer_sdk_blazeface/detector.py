@@ -377,11 +377,11 @@ class BlazeFaceDetector(FaceDetector):
     With the default ``short`` model, the whole frame is searched at two or more
     scales: the finest makes a face of ``min_size`` pixels as large as the smallest
     face the model finds well, each coarser one is about 2.5 times smaller
-    (``scale_overlap``), until one sees faces as tall as the frame. The model is a convolution, so each scale is one run on an
-    input of the scaled frame's size. With ``full``, the fixed 192x192 model runs on
-    the whole frame letterboxed and, when that cannot see faces of ``min_size``, on
-    overlapping square tiles. The faces of all passes are merged by MediaPipe's
-    weighted non-maximum suppression.
+    (``scale_overlap``), until one sees faces as tall as the frame. The model is a
+    convolution, so each scale is one run on an input of the scaled frame's size.
+    With ``full``, the fixed 192x192 model runs on the whole frame letterboxed and,
+    when that cannot see faces of ``min_size``, on overlapping square tiles. The
+    faces of all passes are merged by MediaPipe's weighted non-maximum suppression.
 
     Boxes are in frame pixels, clipped to the frame; ``box.score`` is the model's
     confidence and ``box.landmarks`` holds the points named in :data:`LANDMARKS`,

@@ -5,7 +5,7 @@ fer_sdk itself runs the bundled model on LiteRT in float32 (classifier
 export with int8 weights (``fer-sdk export --quantize dynamic``) as classifier
 ``litert-int8``: several times faster again per crop on CPUs with int8
 dot-product units (AVX-512 VNNI, AVX-VNNI, ARM dotprod), at the same PublicTest
-accuracy but with 99.5% of the Keras model's top labels (a few faces on the
+accuracy but with 99.4% of the Keras model's top labels (a few faces on the
 edge between two emotions change sides), so it is opt-in.
 
 Examples:
