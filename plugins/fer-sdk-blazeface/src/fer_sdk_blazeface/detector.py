@@ -140,7 +140,7 @@ class BlazeFaceOptions(BaseModel):
         description="share of a pass's range of face sizes that the next coarser pass searches again (the "
         "'short' model's passes each see faces of 33 to 112 input pixels); more overlap means more and larger "
         "passes: on 640x480, 0.1 makes two (448x336 and 144x112 with min_size 48), 0.25 three, which found 1.6 "
-        "points more faces in 9% more time (benchmarks/experiments/blazeface_defaults.py)",
+        "points more faces in 8% more time (benchmarks/experiments/blazeface_defaults.py)",
     )
     nms_threshold: float = Field(
         0.3,
