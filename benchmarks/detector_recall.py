@@ -92,32 +92,48 @@ def match(boxes: list[Box], truth: list[Box]) -> tuple[list[Box], int]:
     return hits, len(boxes) - len(matched)
 
 
-def take_turns(
+def detect_in_turns(
     detectors: dict[str, Any], frames: list[tuple[np.ndarray, list[Box]]], *, shared_frame: bool
-) -> tuple[dict[str, dict[tuple[int, int], int]], dict[tuple[int, int], int], dict[str, int], dict[str, list[float]]]:
-    """Run the detectors in turn on each frame; score them against the pasted faces.
+) -> tuple[dict[str, list[list[Box]]], dict[str, list[float]]]:
+    """Run the detectors in turn on each frame: each one's boxes and milliseconds per frame.
 
+    Taking turns on every frame means a machine whose speed drifts slows them alike.
     With ``shared_frame`` the detectors get one :class:`~fer_sdk.Frame` whose grayscale
     copy is made before timing (as in the recognizer); otherwise each gets a fresh one
-    and its colour conversion is timed. Returns faces found per detector and size
-    bucket, faces per bucket, false boxes per detector and milliseconds per frame.
+    and its colour conversion is timed.
     """
-    found = {name: dict.fromkeys(BUCKETS, 0) for name in detectors}
-    total = dict.fromkeys(BUCKETS, 0)
-    false = dict.fromkeys(detectors, 0)
+    boxes: dict[str, list[list[Box]]] = {name: [] for name in detectors}
     times: dict[str, list[float]] = {name: [] for name in detectors}
-    for frame, truth in frames:
+    for frame, _ in frames:
         shared = Frame(frame)
         if shared_frame:
             shared.gray  # noqa: B018  (the conversion is shared, as in the recognizer)
-        for t in truth:
-            total[bucket(t)] += 1
         for name, det in detectors.items():
             f = shared if shared_frame else Frame(frame)
             t0 = time.perf_counter()
-            boxes = list(det.detect(f))
+            boxes[name].append(list(det.detect(f)))
             times[name].append((time.perf_counter() - t0) * 1000)
-            hits, n_false = match(boxes, truth)
+    return boxes, times
+
+
+def take_turns(
+    detectors: dict[str, Any], frames: list[tuple[np.ndarray, list[Box]]], *, shared_frame: bool
+) -> tuple[dict[str, dict[tuple[int, int], int]], dict[tuple[int, int], int], dict[str, int], dict[str, list[float]]]:
+    """Run the detectors in turn on each frame (:func:`detect_in_turns`); score them against the pasted faces.
+
+    Returns faces found per detector and size bucket, faces per bucket, false boxes
+    per detector and milliseconds per frame.
+    """
+    boxes, times = detect_in_turns(detectors, frames, shared_frame=shared_frame)
+    found = {name: dict.fromkeys(BUCKETS, 0) for name in detectors}
+    total = dict.fromkeys(BUCKETS, 0)
+    for _, truth in frames:
+        for t in truth:
+            total[bucket(t)] += 1
+    false = dict.fromkeys(detectors, 0)
+    for name in detectors:
+        for found_boxes, (_, truth) in zip(boxes[name], frames, strict=True):
+            hits, n_false = match(found_boxes, truth)
             for t in hits:
                 found[name][bucket(t)] += 1
             false[name] += n_false

@@ -33,7 +33,6 @@ import os
 import platform
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -46,7 +45,7 @@ from fer_sdk.datasets import load_image_folders
 from fer_sdk.plugins import get_registry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from detector_recall import make_frames, match  # the same frames and scoring
+from detector_recall import detect_in_turns, make_frames, match  # the same frames, timing and scoring
 
 THRESHOLDS = (0.6, 0.62, 0.64, 0.66, 0.68)
 FLOORS = (0.0, 0.8)
@@ -64,21 +63,14 @@ def score(results: list[tuple[list[Box], list[Box]]], keep: Callable[[Box], bool
 def in_turns(detectors: dict[str, FaceDetector], frames: list[tuple[np.ndarray, list[Box]]]) -> dict[str, Any]:
     """Each detector's boxes per frame (with the pasted faces) and median milliseconds per frame.
 
-    The detectors take turns on each frame, as in ``detector_compare.py``, so that a
-    machine whose speed drifts slows them alike; loading is not timed.
+    The detectors take turns on each frame (:func:`detector_recall.detect_in_turns`,
+    as in ``detector_compare.py``); loading is not timed.
     """
     for det in detectors.values():
         det.detect(Frame(frames[0][0]))
-    results: dict[str, list[tuple[list[Box], list[Box]]]] = {name: [] for name in detectors}
-    times: dict[str, list[float]] = {name: [] for name in detectors}
-    for img, truth in frames:
-        for name, det in detectors.items():
-            frame = Frame(img)
-            t0 = time.perf_counter()
-            boxes = list(det.detect(frame))
-            times[name].append(time.perf_counter() - t0)
-            results[name].append((boxes, truth))
-    return {name: (results[name], statistics.median(times[name]) * 1000) for name in detectors}
+    boxes, times = detect_in_turns(detectors, frames, shared_frame=False)
+    truths = [truth for _, truth in frames]
+    return {name: (list(zip(boxes[name], truths, strict=True)), statistics.median(times[name])) for name in detectors}
 
 
 def main() -> None:
