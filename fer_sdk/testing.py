@@ -23,6 +23,10 @@ What it offers:
 * **Throwaway plugins**: :func:`registered_plugin` registers a plugin object for
   the length of a ``with`` block; :func:`plugin_distribution` makes entry points
   visible to plugin discovery as if a distribution were installed, without pip.
+* **Installed plugins**: :func:`check_listed` checks that an installed plugin's
+  component is listed with its distribution, in Python and by ``fer-sdk plugins``;
+  :func:`modules_imported_by` says which heavy modules a snippet imports in a
+  fresh process (listing and constructing components should import none).
 * **The FER2013 folder**: the ``fer2013`` fixture gives ``$FER_SDK_DATA`` or
   ``../shared/datasets/fer2013`` beside the checkout, and skips the test when
   neither holds the data set; tests using it belong under the ``dataset`` marker.
@@ -39,9 +43,10 @@ from __future__ import annotations
 import importlib
 import math
 import os
+import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -53,7 +58,7 @@ import pytest
 from fer_sdk.errors import DatasetError
 from fer_sdk.frame import Frame
 from fer_sdk.interfaces import EmotionClassifier, FaceDetector, Preprocessor
-from fer_sdk.plugins import ENTRY_POINT_GROUP, Registry, get_registry
+from fer_sdk.plugins import ENTRY_POINT_GROUP, Registry, available_components, get_registry
 from fer_sdk.results import Box
 
 __all__ = [
@@ -63,6 +68,7 @@ __all__ = [
     "astronaut",
     "check_classifier",
     "check_detector",
+    "check_listed",
     "check_preprocessor",
     "example_image",
     "eye_tilt",
@@ -70,6 +76,7 @@ __all__ = [
     "fer2013_root",
     "hopper",
     "images_dir",
+    "modules_imported_by",
     "paste_face",
     "plugin_distribution",
     "registered_plugin",
@@ -404,6 +411,44 @@ def plugin_distribution(
                 if source_path is not None and where.startswith(str(source_path)):
                     del sys.modules[module]
             importlib.invalidate_caches()
+
+
+# installed plugins ---------------------------------------------------------------------------------------------------
+def check_listed(kind: str, name: str, distribution: str) -> None:
+    """Check that component ``name`` is listed with ``distribution``, by the API and by ``fer-sdk plugins``.
+
+    Args:
+        kind: ``detectors``, ``preprocessors`` or ``classifiers``.
+        name: the component's name, e.g. ``mtcnn``.
+        distribution: the installed distribution that provides it, e.g. ``fer-sdk-mtcnn``.
+
+    Raises:
+        AssertionError: saying where the component or its distribution is missing.
+
+    Examples:
+        >>> check_listed("detectors", "haar", "fer_sdk")
+    """
+    listed = {c["name"]: c for c in available_components()[kind]}
+    _expect(name in listed, f"{kind} {name!r} is not listed; listed: {sorted(listed)}")
+    shown = listed[name]["distribution"]
+    _expect(shown.startswith(distribution + " "), f"{name!r} is listed with {shown!r}, not {distribution!r}")
+    out = subprocess.run([sys.executable, "-m", "fer_sdk", "plugins"], capture_output=True, text=True, check=True)
+    lines = [row for row in out.stdout.splitlines() if name in row.split()]
+    _expect(any(distribution in row for row in lines), f"fer-sdk plugins shows no {name!r} from {distribution!r}")
+
+
+def modules_imported_by(code: str, modules: Iterable[str]) -> list[str]:
+    """Which of ``modules`` the Python ``code`` imports when run in a fresh process (sorted).
+
+    Examples:
+        >>> modules_imported_by("import fer_sdk; fer_sdk.available_components()", ["tensorflow", "json"])
+        ['json']
+    """
+    wanted = sorted(set(modules))
+    report = f"\nimport sys\nprint(*[m for m in {wanted!r} if m in sys.modules], sep=',')\n"
+    out = subprocess.run([sys.executable, "-c", code + report], capture_output=True, text=True)
+    _expect(out.returncode == 0, f"the code failed:\n{out.stderr[-2000:]}")
+    return [m for m in out.stdout.strip().splitlines()[-1].split(",") if m] if out.stdout.strip() else []
 
 
 # pytest fixtures -----------------------------------------------------------------------------------------------------

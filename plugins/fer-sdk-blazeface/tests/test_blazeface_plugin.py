@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -16,7 +15,7 @@ import fer_sdk
 from fer_sdk import Box, EmotionRecognizer, Frame
 from fer_sdk.builtin.preprocess import StandardPreprocessor
 from fer_sdk.errors import ModelLoadError
-from fer_sdk.testing import ASTRONAUT_FACE, check_detector, paste_face, rotate
+from fer_sdk.testing import ASTRONAUT_FACE, check_detector, check_listed, modules_imported_by, paste_face, rotate
 from fer_sdk.testing import eye_tilt as tilt
 
 pytest.importorskip("fer_sdk_blazeface", reason="install the plugin first: pip install plugins/fer-sdk-blazeface")
@@ -36,22 +35,12 @@ def rec() -> EmotionRecognizer:
 
 
 def test_listed_by_the_cli_with_its_distribution() -> None:
-    detectors = {d["name"]: d for d in fer_sdk.available_components()["detectors"]}
-    assert detectors["blazeface"]["distribution"].startswith("fer-sdk-blazeface ")
-    out = subprocess.run([sys.executable, "-m", "fer_sdk", "plugins"], capture_output=True, text=True, check=True)
-    line = next(row for row in out.stdout.splitlines() if "blazeface" in row)
-    assert "fer-sdk-blazeface" in line
+    check_listed("detectors", "blazeface", "fer-sdk-blazeface")
 
 
 def test_listing_and_construction_load_no_runtime() -> None:
-    code = (
-        "import sys, fer_sdk\n"
-        "fer_sdk.available_components()\n"
-        "fer_sdk.EmotionRecognizer(detector='blazeface')\n"
-        "print(sorted(m for m in ('tensorflow', 'ai_edge_litert', 'mediapipe', 'keras') if m in sys.modules))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    code = "import fer_sdk; fer_sdk.available_components(); fer_sdk.EmotionRecognizer(detector='blazeface')"
+    assert modules_imported_by(code, ["tensorflow", "ai_edge_litert", "mediapipe", "keras"]) == []
 
 
 def test_the_bundled_models_are_mediapipes_and_checked(tmp_path: Path) -> None:

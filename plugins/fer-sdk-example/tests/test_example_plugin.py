@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 import fer_sdk
-from fer_sdk.testing import check_detector
+from fer_sdk.testing import check_detector, check_listed
 
 pytest.importorskip("fer_sdk_example", reason="install the plugin first: pip install plugins/fer-sdk-example")
 
@@ -17,10 +14,7 @@ from fer_sdk_example import WholeFrameDetector
 
 
 def test_listed_with_its_distribution() -> None:
-    detectors = {d["name"]: d for d in fer_sdk.available_components()["detectors"]}
-    assert detectors["whole-frame"]["distribution"].startswith("fer-sdk-example ")
-    out = subprocess.run([sys.executable, "-m", "fer_sdk", "plugins"], capture_output=True, text=True, check=True)
-    assert "whole-frame" in out.stdout
+    check_listed("detectors", "whole-frame", "fer-sdk-example")
 
 
 def test_keeps_the_detector_contract(astronaut: np.ndarray) -> None:
