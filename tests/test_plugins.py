@@ -23,7 +23,7 @@ from fer_sdk import EmotionRecognizer, PluginError, UnknownComponentError
 from fer_sdk.builtin.haar import HaarDetector
 from fer_sdk.errors import PluginWarning
 from fer_sdk.plugins import ALLOWLIST_ENV, AUTOLOAD_ENV, Registry
-from fer_sdk.testing import plugin_distribution
+from fer_sdk.testing import check_listed, modules_imported_by, plugin_distribution
 
 PLUGIN_SRC = Path(__file__).parent / "fixtures" / "fer_sdk_testplugin" / "src"
 DIST = "fer-sdk-testplugin"
@@ -125,6 +125,18 @@ def test_cli_lists_the_plugin(installed_plugin: Path) -> None:
         env={**os.environ, "PYTHONPATH": path},
     ).stdout
     assert "centre" in out and DIST in out and "haar" in out
+
+
+def test_plugin_authors_checks_say_what_is_wrong() -> None:
+    """fer_sdk.testing's checks for installed plugins pass on the truth and fail with a message otherwise."""
+    check_listed("detectors", "haar", "fer_sdk")
+    with pytest.raises(AssertionError, match="'no-such' is not listed"):
+        check_listed("detectors", "no-such", "fer_sdk")
+    with pytest.raises(AssertionError, match="listed with 'fer_sdk "):
+        check_listed("detectors", "haar", "fer-sdk-other")
+    assert modules_imported_by("import fer_sdk", ["fer_sdk", "tensorflow"]) == ["fer_sdk"]
+    with pytest.raises(AssertionError, match="ZeroDivisionError"):
+        modules_imported_by("1 / 0", ["fer_sdk"])
 
 
 def test_runtime_registration_and_unregistration(astronaut: np.ndarray) -> None:
