@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import subprocess
@@ -11,13 +12,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from conftest import ROOT
 from fer_sdk import DatasetError, EmotionRecognizer, ModelLoadError
 from fer_sdk.builtin.keras_cnn import KerasClassifier
+from fer_sdk.cli.train import add_train_arguments, config_from_args
 from fer_sdk.datasets import read_ferplus, read_ferplus_csv
 from fer_sdk.decision import rebalance
 from fer_sdk.evaluation import VoteEvaluationReport, evaluate, evaluate_votes
+from fer_sdk.labels import FER7
 from fer_sdk.metrics import vote_metrics
 from fer_sdk.train import TrainConfig, train
 from fer_sdk.train.ferplus import ferplus_dataset, vote_targets
@@ -103,6 +107,14 @@ def test_folder_layout_reads_images_votes_and_fer2013_labels(tmp_path: Path) -> 
     # face 1: votes neutral 0.4, sad 0.4, angry 0.2 and its FER2013 label sad: 0.5 * votes + 0.5 * one-hot
     np.testing.assert_allclose(mixed.targets[1][[0, 4, 6]], [0.1, 0.7, 0.2], atol=1e-6)
     assert mixed.names[mixed.labels[1]] == "sad"
+    # fer2013_weight_split: FER2013's label decides where the voters split (face 1), nowhere else
+    split = ferplus_dataset(raw, "fer7", "crossentropy", fer2013_weight=0.0, fer2013_weight_split=1.0)
+    votes_only = ferplus_dataset(raw, "fer7", "crossentropy")
+    assert split.targets is not None and votes_only.targets is not None
+    np.testing.assert_allclose(split.targets[1], np.eye(7)[FER7.index("sad")])
+    np.testing.assert_allclose(np.delete(split.targets, 1, axis=0), np.delete(votes_only.targets, 1, axis=0))
+    with pytest.raises(DatasetError, match="fer2013_weight_split must be in"):
+        ferplus_dataset(raw, "fer7", "crossentropy", fer2013_weight_split=1.5)
     eight = ferplus_dataset(raw, "ferplus8", "majority")
     assert eight.names[-1] == "contempt" and "contempt" in [eight.names[i] for i in eight.labels]
     with pytest.raises(DatasetError, match=r"no label\.csv"):
@@ -169,6 +181,16 @@ def test_training_pipeline_uses_vote_targets_sampling_and_balancing(tmp_path: Pa
     labels = np.concatenate([np.argmax(b[1].numpy(), axis=1) for b in make_dataset(ds, balanced, training=True)])
     counts = np.bincount(labels, minlength=7)[[3, 5, 0]]  # happy, surprise, angry: 20 each, drawn alike
     assert len(labels) == 60 and counts.min() >= 8
+    # --fer2013-weight-split: the 20 copies of the face the voters split on learn its FER2013 label (sad)
+    parser = argparse.ArgumentParser()
+    add_train_arguments(parser)
+    split = ["--train-split", "FER2013Train", "--val-split", "FER2013Valid"]
+    args = parser.parse_args(["--data", str(root), "--fer2013-weight-split", "1", *split])
+    ds, _ = load_training_data(config_from_args(args))
+    assert ds.targets is not None and (np.asarray(ds.targets).max(axis=1) == 1.0).sum() == 20
+    assert (ds.labels == FER7.index("sad")).sum() == 20
+    with pytest.raises(ValidationError, match="fer2013_weight_split"):
+        TrainConfig(data=root, fer2013_weight_split=1.5)
 
 
 def test_logit_adjusted_loss_matches_its_definition() -> None:

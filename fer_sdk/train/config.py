@@ -104,6 +104,15 @@ class TrainConfig(BaseModel):
         le=1,
         description="FER+ data: weight of each face's FER2013 label mixed into its vote targets (0: votes only)",
     )
+    fer2013_weight_split: Annotated[
+        float | None, Flag("X", help="FER+ data: share of the FER2013 label where the voters split (0-1)")
+    ] = Field(
+        None,
+        ge=0,
+        le=1,
+        description="FER+ data: fer2013_weight on the faces where no emotion has more than half of the votes, so "
+        "that FER2013's label breaks the voters' ties without overruling a clear majority (None: fer2013_weight)",
+    )
     fer2013_csv: Annotated[Path | None, Flag("FILE", help="with --data fer2013new.csv: Kaggle's fer2013.csv")] = Field(
         None, description="with data = Microsoft's fer2013new.csv: Kaggle's fer2013.csv, joined by row order"
     )

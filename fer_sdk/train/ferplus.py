@@ -16,7 +16,10 @@ the paper does; faces whose top vote is ``unknown`` or ``not a face``, or, for
   draws one label per face and epoch.
 
 ``fer2013_weight`` mixes FER2013's own label into any of them:
-``(1 - w) * votes + w * one_hot(fer2013_label)``.
+``(1 - w) * votes + w * one_hot(fer2013_label)``; ``fer2013_weight_split``, where
+given, is ``w`` instead on the faces the voters split on (no emotion has more than
+half of the votes), so that FER2013's label breaks the voters' ties without
+overruling a clear majority.
 
 Examples:
     >>> import numpy as np
@@ -71,7 +74,7 @@ def vote_targets(
     if v.ndim != 2 or v.shape[1] != len(FERPLUS_VOTES):
         raise DatasetError(f"votes must have shape (n, {len(FERPLUS_VOTES)}), got {v.shape}")
     if drop_single:
-        v[v <= 1.0] = 0.0
+        v = _drop_single(v)
     total = v.sum(axis=1)
     top = np.argmax(v, axis=1)
     columns = [FERPLUS_VOTES.index(n) for n in names]
@@ -79,7 +82,7 @@ def vote_targets(
     keep = (total > 0) & np.isin(top, columns)
     emotions = v[:, columns]
     if mode == "majority":
-        keep &= v.max(axis=1) > 0.5 * total
+        keep &= _has_majority(v)
         targets = np.zeros_like(emotions)
         targets[np.arange(len(v)), np.argmax(emotions, axis=1)] = 1.0
     else:
@@ -89,31 +92,65 @@ def vote_targets(
     return targets.astype(np.float32), keep
 
 
+def _drop_single(votes: np.ndarray) -> np.ndarray:
+    """Vote counts with single votes set to zero (the FER+ paper's outlier removal)."""
+    v = np.asarray(votes, dtype=np.float64).copy()
+    v[v <= 1.0] = 0.0
+    return v
+
+
+def _has_majority(votes: np.ndarray) -> np.ndarray:
+    """Whether one choice has more than half of a face's votes, per face."""
+    return np.asarray(votes.max(axis=1) > 0.5 * votes.sum(axis=1))
+
+
+def fer2013_weights(votes: np.ndarray, weight: float, split_weight: float | None = None) -> np.ndarray:
+    """Per face, the share of the FER2013 label in its target: ``split_weight`` where the voters split.
+
+    A face's voters split when no choice has more than half of its votes (single
+    votes dropped first); ``split_weight=None`` means ``weight`` everywhere.
+
+    Examples:
+        >>> votes = np.array([[9, 1, 0, 0, 0, 0, 0, 0, 0, 0], [4, 3, 0, 3, 0, 0, 0, 0, 0, 0]])
+        >>> fer2013_weights(votes, 0.25, 0.75).tolist()
+        [0.25, 0.75]
+    """
+    for name, w in (("fer2013_weight", weight), ("fer2013_weight_split", split_weight)):
+        if w is not None and not 0.0 <= w <= 1.0:
+            raise DatasetError(f"{name} must be in [0, 1], got {w}")
+    out = np.full(len(votes), weight, dtype=np.float64)
+    if split_weight is not None:
+        out[~_has_majority(_drop_single(votes))] = split_weight
+    return out
+
+
 def ferplus_dataset(
     raw: FerPlusSplit,
     labels: str | Sequence[str] = "fer7",
     mode: LabelMode = "crossentropy",
     *,
     fer2013_weight: float = 0.0,
+    fer2013_weight_split: float | None = None,
     where: str = "FER+",
 ) -> Dataset:
     """A training :class:`~fer_sdk.datasets.Dataset` from a FER+ split: targets by ``mode``.
 
     ``Dataset.labels`` is each kept face's most likely target label and
     ``Dataset.targets`` the target distributions (``Dataset.sample_targets`` is set in
-    ``probability`` mode). ``fer2013_weight`` mixes in the FER2013 label where known.
+    ``probability`` mode). ``fer2013_weight`` mixes in the FER2013 label where known,
+    ``fer2013_weight_split`` (if given) instead of it where the voters split
+    (:func:`fer2013_weights`).
     """
-    if not 0.0 <= fer2013_weight <= 1.0:
-        raise DatasetError(f"fer2013_weight must be in [0, 1], got {fer2013_weight}")
+    weights = fer2013_weights(raw.votes, fer2013_weight, fer2013_weight_split)[:, None]
     names = resolve_labels(labels)
     targets, keep = vote_targets(raw.votes, names, mode)
-    if fer2013_weight > 0:
+    if weights.any():
         known = raw.fer2013 >= 0
         index = np.array([names.index(FER7[i]) if i >= 0 and FER7[i] in names else -1 for i in raw.fer2013])
         usable = known & (index >= 0)
         one_hot = np.zeros_like(targets)
         one_hot[usable, index[usable]] = 1.0
-        targets = np.where(usable[:, None], (1 - fer2013_weight) * targets + fer2013_weight * one_hot, targets)
+        targets = np.where(usable[:, None], (1 - weights) * targets + weights * one_hot, targets).astype(np.float32)
         targets[~keep] = 0.0
     if not keep.any():
         raise DatasetError(f"{where}: no face has a usable vote for {list(names)} in mode {mode!r}")

@@ -324,7 +324,8 @@ def preset_metadata(
             "counts": train_ds.counts(),
             "targets": "one-hot labels"
             if train_ds.targets is None
-            else f"FER+ votes, label_mode {cfg.label_mode}, fer2013_weight {cfg.fer2013_weight}",
+            else f"FER+ votes, label_mode {cfg.label_mode}, fer2013_weight {cfg.fer2013_weight}"
+            + ("" if cfg.fer2013_weight_split is None else f" ({cfg.fer2013_weight_split} where the voters split)"),
             "validation_split": cfg.val_split if cfg.val_data is None else str(cfg.val_data),
         },
         metrics={str(cfg.val_split or "validation"): val_metrics} if val_metrics else {},

@@ -146,7 +146,12 @@ def load_training_data(cfg: TrainConfig) -> tuple[Dataset, Dataset | None]:
             return read_ferplus(cfg.data, split, size=size)
 
         train_ds = ferplus_dataset(
-            read(cfg.train_split), cfg.labels, cfg.label_mode, fer2013_weight=cfg.fer2013_weight, where=str(cfg.data)
+            read(cfg.train_split),
+            cfg.labels,
+            cfg.label_mode,
+            fer2013_weight=cfg.fer2013_weight,
+            fer2013_weight_split=cfg.fer2013_weight_split,
+            where=str(cfg.data),
         )
         plus_val: Dataset | None
         if cfg.val_data is not None:
