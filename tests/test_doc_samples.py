@@ -327,6 +327,15 @@ def test_train_howto_commands(checkout: Path) -> None:
     one_run = json.loads((checkout / "runs" / "fernet_fer7_ferplus_scratch" / "metadata.json").read_text())
     assert "epoch 1:" in scratch and "starting from the weights" not in scratch, scratch
     assert "init_from" not in one_run["training"] and "FER+ votes" in one_run["training_data"]["targets"]
+    # the model card's two fine-tunes towards FER2013's labels, from the bundled weights
+    uniform, split = run_snippet("finetune-fer2013-labels.sh", checkout)
+    assert "starting from the weights of fernet_fer7" in uniform and "epoch 1:" in split, split
+    targets = [
+        json.loads((checkout / "runs" / run / "metadata.json").read_text())["training_data"]["targets"]
+        for run in ("ft_w03", "ft_split075")
+    ]
+    assert "fer2013_weight 0.3" in targets[0] and "where the voters split" not in targets[0]
+    assert "fer2013_weight 0.25 (0.75 where the voters split)" in targets[1]
     (resumed,) = run_snippet("train-resume.sh", checkout)
     assert (out / "history.csv").read_text().count("\n") == 2, resumed
     predicted, evaluated = run_snippet("train-use.sh", checkout)
