@@ -3,7 +3,7 @@
 Issue #19 asks one model to agree with the FER+ voters (``vote_accuracy`` >= 0.80,
 ``majority_accuracy`` >= 0.88, ``balanced_accuracy`` >= 0.75) and with FER2013's own
 labels (``fer2013_accuracy`` >= 0.66) on FER2013Valid. This script measures the
-trade-off between the two, on FER2013Valid, in three ways:
+trade-off between the two, on FER2013Valid, in two ways:
 
 1. **The training targets themselves, as predictions**: each target scheme of
    ``fer_sdk.train.ferplus`` (``fer2013_weight`` W everywhere, or W and
@@ -12,14 +12,11 @@ trade-off between the two, on FER2013Valid, in three ways:
 2. **Blends of the two bundled networks**: ``(1 - a) * fernet_fer7 + a *
    fernet_fer7_fer2013`` (the FER+ model and the FER2013-label model), a proxy for a
    network of this size pulled towards FER2013's labels by ``a``.
-3. **Model folders** given with ``--model`` (e.g. fine-tuning runs), each under the
-   decision rules ``calibrated``, ``p / prior^0.25``, ``p / prior^0.5`` (the prior
-   measured on a fixed sample of 6,000 FER2013Train faces).
 
-Every row says which of the five targets it meets.
+Every row says which of the five targets it meets. A trained model folder (a
+fine-tuning run, say) is scored by ``benchmarks/decision_rule.py --model DIR``.
 
-    python benchmarks/experiments/ferplus_label_frontier.py --data ../shared/datasets/ferplus \\
-        [--model runs/ft_split075 ...]
+    python benchmarks/experiments/ferplus_label_frontier.py --data ../shared/datasets/ferplus
 """
 
 from __future__ import annotations
@@ -34,10 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from decision_rule import network_probs  # the network's own probabilities, float32
 
 from fer_sdk.datasets import FerPlusSplit, read_ferplus
-from fer_sdk.decision import rebalance
 from fer_sdk.labels import FER7
 from fer_sdk.metrics import vote_metrics
-from fer_sdk.train.ferplus import fer2013_weights, vote_targets
+from fer_sdk.train.ferplus import fer2013_weights, mix_fer2013, vote_targets
 
 TARGETS = {
     "vote_accuracy": 0.80,
@@ -62,7 +58,6 @@ def row(label: str, probs: np.ndarray, raw: FerPlusSplit, with_ece: bool = True)
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path("../shared/datasets/ferplus"), help="FER+ folder layout")
-    ap.add_argument("--model", action="append", default=[], help="model folder to score (repeatable)")
     args = ap.parse_args()
     raw = read_ferplus(args.data, "FER2013Valid")
     names = list(FER7)
@@ -74,12 +69,11 @@ def main() -> None:
     print("\n1. The training targets as predictions (the ceiling of each scheme; no ECE: not a model)\n")
     print(header + "\n" + rule)
     targets, _ = vote_targets(raw.votes, names)
-    one_hot = np.eye(len(names))[raw.fer2013]
     split_share = float(np.mean(fer2013_weights(raw.votes, 0.0, 1.0)))
     for weight, split in SCHEMES:
-        w = fer2013_weights(raw.votes, weight, split)[:, None]
+        mixed = mix_fer2013(targets, raw.fer2013, names, fer2013_weights(raw.votes, weight, split))
         label = f"fer2013_weight {weight}" + ("" if split is None else f", {split} where split")
-        print(row(label, (1 - w) * targets + w * one_hot, raw, with_ece=False))
+        print(row(label, mixed, raw, with_ece=False))
     print(f"\n(the voters split, no emotion with more than half of the votes, on {split_share:.1%} of the faces)")
 
     print("\n2. Blends of the two bundled networks: (1 - a) * fernet_fer7 + a * fernet_fer7_fer2013\n")
@@ -88,18 +82,6 @@ def main() -> None:
     fer = network_probs("fernet_fer7_fer2013", raw.images[..., 0])
     for a in BLENDS:
         print(row(f"a = {a}", (1 - a) * plus + a * fer, raw))
-
-    if args.model:
-        print("\n3. Model folders, under three decision rules (prior: 6,000 FER2013Train faces)\n")
-        print(header + "\n" + rule)
-        train = read_ferplus(args.data, "FER2013Train")
-        sample = train.images[np.random.default_rng(0).choice(len(train), 6000, replace=False), ..., 0]
-        for model in args.model:
-            probs = network_probs(model, raw.images[..., 0])
-            prior = network_probs(model, sample).mean(axis=0)
-            for power in (0.0, 0.25, 0.5):
-                rule_name = "calibrated" if power == 0.0 else f"p / prior^{power}"
-                print(row(f"{model}, {rule_name}", rebalance(probs, prior**power), raw))
 
 
 if __name__ == "__main__":

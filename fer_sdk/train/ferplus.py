@@ -70,7 +70,7 @@ def vote_targets(
         raise DatasetError(f"labels {unknown} are not FER+ emotions; FER+ votes for {list(FERPLUS_VOTES[:8])}")
     if mode not in LABEL_MODES:
         raise DatasetError(f"unknown label mode {mode!r}; use one of {list(LABEL_MODES)}")
-    v = np.asarray(votes, dtype=np.float64).copy()
+    v = np.asarray(votes, dtype=np.float64)
     if v.ndim != 2 or v.shape[1] != len(FERPLUS_VOTES):
         raise DatasetError(f"votes must have shape (n, {len(FERPLUS_VOTES)}), got {v.shape}")
     if drop_single:
@@ -124,6 +124,27 @@ def fer2013_weights(votes: np.ndarray, weight: float, split_weight: float | None
     return out
 
 
+def mix_fer2013(targets: np.ndarray, fer2013: np.ndarray, names: Sequence[str], weights: np.ndarray) -> np.ndarray:
+    """``(1 - w) * targets + w * one_hot(fer2013_label)`` per face, where its FER2013 label is known and in ``names``.
+
+    Args:
+        targets: ``(n, len(names))`` target distributions (e.g. :func:`vote_targets`).
+        fer2013: ``(n,)`` FER2013 labels as :data:`~fer_sdk.labels.FER7` indices, -1 where unknown.
+        names: the label scheme of ``targets``.
+        weights: ``(n,)`` the FER2013 label's share per face (:func:`fer2013_weights`).
+
+    Examples:
+        >>> mix_fer2013(np.array([[1.0, 0.0]]), np.array([3]), ("angry", "happy"), np.array([0.25])).tolist()
+        [[0.75, 0.25]]
+    """
+    index = np.array([names.index(FER7[i]) if i >= 0 and FER7[i] in names else -1 for i in fer2013], dtype=np.int64)
+    usable = index >= 0
+    one_hot = np.zeros_like(targets)
+    one_hot[usable, index[usable]] = 1.0
+    w = np.asarray(weights, dtype=np.float64)[:, None]
+    return np.where(usable[:, None], (1 - w) * targets + w * one_hot, targets).astype(np.float32)
+
+
 def ferplus_dataset(
     raw: FerPlusSplit,
     labels: str | Sequence[str] = "fer7",
@@ -141,16 +162,11 @@ def ferplus_dataset(
     ``fer2013_weight_split`` (if given) instead of it where the voters split
     (:func:`fer2013_weights`).
     """
-    weights = fer2013_weights(raw.votes, fer2013_weight, fer2013_weight_split)[:, None]
+    weights = fer2013_weights(raw.votes, fer2013_weight, fer2013_weight_split)
     names = resolve_labels(labels)
     targets, keep = vote_targets(raw.votes, names, mode)
     if weights.any():
-        known = raw.fer2013 >= 0
-        index = np.array([names.index(FER7[i]) if i >= 0 and FER7[i] in names else -1 for i in raw.fer2013])
-        usable = known & (index >= 0)
-        one_hot = np.zeros_like(targets)
-        one_hot[usable, index[usable]] = 1.0
-        targets = np.where(usable[:, None], (1 - weights) * targets + weights * one_hot, targets).astype(np.float32)
+        targets = mix_fer2013(targets, raw.fer2013, names, weights)
         targets[~keep] = 0.0
     if not keep.any():
         raise DatasetError(f"{where}: no face has a usable vote for {list(names)} in mode {mode!r}")
